@@ -1,0 +1,668 @@
+// The replicated data tree (ZooKeeper's DataTree): znodes by full path, ephemerals per session, containers,
+// TTL nodes, the sessions table, reads that register watches, and apply() of committed txns (processTxn).
+// Pure: no I/O, no clock, no randomness.
+import type {
+  ACL,
+  NodeKind,
+  OpResult,
+  SetWatchesRequest,
+  Stat,
+  Txn,
+  TxnBody,
+  TxnHeader,
+} from "../protocol/types.js";
+import { EventType, OpCode } from "../protocol/opcodes.js";
+import { Code } from "../protocol/error-codes.js";
+import { assert } from "../base/assert.js";
+import { AclCache, openAclUnsafe, readAclUnsafe } from "./acl.js";
+import { clientEphemeralOwner, kindOfEphemeralOwner, ttlOfEphemeralOwner } from "./ephemeral-type.js";
+import {
+  childNameOf,
+  configZookeeper,
+  joinPath,
+  parentOf,
+  procZookeeper,
+  quotaZookeeper,
+  rootPath,
+} from "./path.js";
+import { WatchRegistry, type WatchDelivery, type WatcherId } from "./watch-registry.js";
+
+export type { WatchDelivery, WatcherId } from "./watch-registry.js";
+
+/** StatPersisted: what a node keeps; dataLength and numChildren are derived, cversion counts creates only. */
+export interface StatPersisted {
+  czxid: bigint;
+  mzxid: bigint;
+  ctime: bigint;
+  mtime: bigint;
+  version: number;
+  /** Children created under this node (ZooKeeper persists creates; clients see creates + deletes). */
+  cversion: number;
+  aversion: number;
+  /** As persisted: the session, Long.MIN_VALUE for a container, the TTL encoding, or 0. */
+  ephemeralOwner: bigint;
+  pzxid: bigint;
+}
+
+export class DataNode {
+  /** Child names (not paths). */
+  readonly children = new Set<string>();
+  constructor(
+    public data: Uint8Array,
+    /** Shared with every node that has an identical list (AclCache); never mutate. */
+    public acl: readonly ACL[],
+    readonly stat: StatPersisted,
+    readonly kind: NodeKind,
+  ) {}
+}
+
+/** A node as a snapshot holds it, for DataTree.restore / loadNode. */
+export interface NodeRecord {
+  data: Uint8Array;
+  acl: readonly ACL[];
+  stat: StatPersisted;
+  /** Derived from stat.ephemeralOwner when absent (kindOfEphemeralOwner). */
+  kind?: NodeKind;
+}
+
+/** What applying one txn did (ProcessTxnResult), plus the watch events it fired, in firing order. */
+export interface ApplyResult {
+  err: number;
+  /** The path the txn touched (for a create: the created name, with any sequential suffix). */
+  path?: string;
+  /** The node's Stat after create, setData or setACL. */
+  stat?: Stat;
+  /** For multi: one result per op; creates always carry their stat (a plain `create` op's reply drops it). */
+  multiResults?: OpResult[];
+  events: WatchDelivery[];
+}
+
+type SubResult = Omit<ApplyResult, "events">;
+
+export function createStat(zxid: bigint, time: bigint, ephemeralOwner: bigint): StatPersisted {
+  return {
+    czxid: zxid,
+    mzxid: zxid,
+    ctime: time,
+    mtime: time,
+    version: 0,
+    cversion: 0,
+    aversion: 0,
+    ephemeralOwner,
+    pzxid: zxid,
+  };
+}
+
+/** DataNode.copyStat: the client's Stat, with cversion as creates*2 - live children (int arithmetic). */
+export function statOfNode(n: DataNode): Stat {
+  const s = n.stat;
+  const numChildren = n.children.size;
+  return {
+    czxid: s.czxid,
+    mzxid: s.mzxid,
+    ctime: s.ctime,
+    mtime: s.mtime,
+    version: s.version,
+    cversion: (Math.imul(s.cversion, 2) - numChildren) | 0,
+    aversion: s.aversion,
+    ephemeralOwner: clientEphemeralOwner(n.kind, s.ephemeralOwner),
+    dataLength: n.data.length,
+    numChildren,
+    pzxid: s.pzxid,
+  };
+}
+
+const emptyData = new Uint8Array(0);
+
+export class DataTree {
+  readonly watches = new WatchRegistry();
+  /** The zxid of the last txn applied (ZooKeeper's lastProcessedZxid); a multi counts once, after all its ops. */
+  lastProcessedZxid = 0n;
+  /** Replicated sessions and their negotiated timeouts (ZKDatabase.sessionsWithTimeouts), kept by createSession/closeSession txns. */
+  readonly sessions = new Map<bigint, number>();
+
+  private readonly nodeMap = new Map<string, DataNode>();
+  private readonly ephemerals = new Map<bigint, Set<string>>();
+  private readonly containerPaths = new Set<string>();
+  private readonly ttlPaths = new Set<string>();
+  private readonly aclCache = new AclCache();
+  private dataSize = 0;
+
+  /** A tree as ZooKeeper 3.8 starts one: /, /zookeeper, /zookeeper/quota and /zookeeper/config (READ for world, aversion -1). */
+  constructor() {
+    this.putSystemNode(rootPath, openAclUnsafe, 0);
+    this.putSystemNode(procZookeeper, openAclUnsafe, 0);
+    this.putSystemNode(quotaZookeeper, openAclUnsafe, 0);
+    // DataTree.addConfigNode: setACL(configZookeeper, READ_ACL_UNSAFE, -1) leaves aversion -1.
+    this.putSystemNode(configZookeeper, readAclUnsafe, -1);
+  }
+
+  private putSystemNode(path: string, acl: readonly ACL[], aversion: number): void {
+    const stat = createStat(0n, 0n, 0n);
+    stat.aversion = aversion;
+    const node = new DataNode(emptyData, this.aclCache.intern(acl), stat, "persistent");
+    this.nodeMap.set(path, node);
+    if (path !== rootPath) this.nodeMap.get(parentOf(path))!.children.add(childNameOf(path));
+    this.dataSize += path.length;
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  /** The node at a path; "" is the root, as ZooKeeper's alias. */
+  getNode(path: string): DataNode | undefined {
+    return this.nodeMap.get(path === "" ? rootPath : path);
+  }
+
+  statOf(path: string): Stat | undefined {
+    const n = this.getNode(path);
+    return n === undefined ? undefined : statOfNode(n);
+  }
+
+  /** DataTree.statNode: the watcher (if any) gets a data watch even when the node does not exist. */
+  exists(path: string, watcher?: WatcherId): Stat | undefined {
+    if (watcher !== undefined) this.watches.addDataWatch(path, watcher);
+    return this.statOf(path);
+  }
+
+  /** DataTree.getData: undefined (NoNode) registers no watch. */
+  getData(path: string, watcher?: WatcherId): { data: Uint8Array; stat: Stat } | undefined {
+    const n = this.getNode(path);
+    if (n === undefined) return undefined;
+    if (watcher !== undefined) this.watches.addDataWatch(path, watcher);
+    return { data: n.data, stat: statOfNode(n) };
+  }
+
+  /**
+   * DataTree.getChildren. Children come sorted (UTF-16 code unit order, as Java's String.compareTo): ZooKeeper
+   * returns HashSet order, which clients must not rely on; sorted is stable across servers and restarts.
+   */
+  getChildren(path: string, watcher?: WatcherId): { children: string[]; stat: Stat } | undefined {
+    const n = this.getNode(path);
+    if (n === undefined) return undefined;
+    if (watcher !== undefined) this.watches.addChildWatch(path, watcher);
+    return { children: [...n.children].sort(), stat: statOfNode(n) };
+  }
+
+  getACL(path: string): { acl: readonly ACL[]; stat: Stat } | undefined {
+    const n = this.getNode(path);
+    return n === undefined ? undefined : { acl: n.acl, stat: statOfNode(n) };
+  }
+
+  /** DataTree.getAllChildrenNumber: every descendant (for "/", every node but the root). O(subtree). */
+  getAllChildrenNumber(path: string): number {
+    if (path === "") return this.nodeMap.size;
+    if (path === rootPath) return this.nodeMap.size - 1;
+    const start = this.nodeMap.get(path);
+    if (start === undefined) return 0;
+    let count = 0;
+    const stack: [string, DataNode][] = [[path, start]];
+    while (stack.length > 0) {
+      const [p, n] = stack.pop()!;
+      for (const c of n.children) {
+        const cp = joinPath(p, c);
+        const child = this.nodeMap.get(cp);
+        if (child === undefined) continue;
+        count++;
+        stack.push([cp, child]);
+      }
+    }
+    return count;
+  }
+
+  /** DataTree.getEphemerals: the session's ephemeral paths, sorted. */
+  getEphemerals(sessionId: bigint): string[] {
+    return [...(this.ephemerals.get(sessionId) ?? [])].sort();
+  }
+
+  /** Sessions that own ephemerals (DataTree.getSessions). */
+  sessionsWithEphemerals(): bigint[] {
+    return [...this.ephemerals.keys()];
+  }
+
+  get containers(): ReadonlySet<string> {
+    return this.containerPaths;
+  }
+
+  get ttls(): ReadonlySet<string> {
+    return this.ttlPaths;
+  }
+
+  /** Znodes in the tree. */
+  get size(): number {
+    return this.nodeMap.size;
+  }
+
+  /** DataTree.getNodeCount as ZooKeeper reports it (mntr zk_znode_count, srvr "Node count"): it counts the root's "" alias too. */
+  get nodeCount(): number {
+    return this.nodeMap.size + 1;
+  }
+
+  /** DataTree.approximateDataSize: path lengths plus data lengths (the root counted under "" and "/"). */
+  get approximateDataSize(): number {
+    return this.dataSize + this.nodeMap.get(rootPath)!.data.length;
+  }
+
+  /** DataTree.getEphemeralsCount (mntr zk_ephemerals_count). */
+  get ephemeralCount(): number {
+    let n = 0;
+    for (const s of this.ephemerals.values()) n += s.size;
+    return n;
+  }
+
+  /** addWatch request: persistent (0) or persistentRecursive (1) on both tables; other modes BadArguments. */
+  addWatch(path: string, watcher: WatcherId, mode: number): number {
+    return this.watches.addWatch(path, watcher, mode);
+  }
+
+  /**
+   * DataTree.setWatches (setWatches/setWatches2 on reconnect): events for what changed since relativeZxid,
+   * otherwise re-registers the watch. Events carry an empty acl: ZooKeeper delivers these unfiltered.
+   */
+  setWatches(req: SetWatchesRequest, watcher: WatcherId): WatchDelivery[] {
+    const out: WatchDelivery[] = [];
+    const fire = (type: WatchDelivery["type"], path: string): void => {
+      out.push({ watcher, type, path, acl: [] });
+    };
+    for (const path of req.dataWatches) {
+      const n = this.getNode(path);
+      if (n === undefined) fire(EventType.nodeDeleted, path);
+      else if (n.stat.mzxid > req.relativeZxid) fire(EventType.nodeDataChanged, path);
+      else this.watches.dataWatches.add(path, watcher);
+    }
+    for (const path of req.existWatches) {
+      if (this.getNode(path) !== undefined) fire(EventType.nodeCreated, path);
+      else this.watches.dataWatches.add(path, watcher);
+    }
+    for (const path of req.childWatches) {
+      const n = this.getNode(path);
+      if (n === undefined) fire(EventType.nodeDeleted, path);
+      else if (n.stat.pzxid > req.relativeZxid) fire(EventType.nodeChildrenChanged, path);
+      else this.watches.childWatches.add(path, watcher);
+    }
+    for (const path of req.persistentWatches) {
+      this.watches.childWatches.add(path, watcher, "persistent");
+      this.watches.dataWatches.add(path, watcher, "persistent");
+    }
+    for (const path of req.persistentRecursiveWatches) {
+      this.watches.childWatches.add(path, watcher, "persistentRecursive");
+      this.watches.dataWatches.add(path, watcher, "persistentRecursive");
+    }
+    return out;
+  }
+
+  /**
+   * ContainerManager.getCandidates at time `nowMs`: empty containers that have had a child (cversion > 0), or
+   * never had one for longer than maxNeverUsedIntervalMs (0 = never), and childless TTL nodes not modified for
+   * longer than their ttl. Sorted.
+   */
+  expiredContainersAndTtls(nowMs: bigint, maxNeverUsedIntervalMs = 0n): string[] {
+    const out: string[] = [];
+    for (const p of this.containerPaths) {
+      const n = this.nodeMap.get(p);
+      if (n === undefined || n.children.size > 0) continue;
+      if (n.stat.cversion > 0) out.push(p);
+      else if (maxNeverUsedIntervalMs !== 0n && nowMs - n.stat.mtime > maxNeverUsedIntervalMs) out.push(p);
+    }
+    for (const p of this.ttlPaths) {
+      const n = this.nodeMap.get(p);
+      if (n === undefined || n.children.size > 0) continue;
+      const ttl = ttlOfEphemeralOwner(n.stat.ephemeralOwner);
+      if (ttl !== 0n && nowMs - n.stat.mtime > ttl) out.push(p);
+    }
+    return out.sort();
+  }
+
+  // ------------------------------------------------------------------ apply
+
+  /**
+   * DataTree.processTxn: executes a committed txn. Deterministic: the result and the tree depend only on the
+   * txns applied, in order. Errors are values (err), as ZooKeeper's ProcessTxnResult.
+   */
+  apply(txn: Txn): ApplyResult {
+    const events: WatchDelivery[] = [];
+    const r = this.applyBody(txn.header, txn.body, events, false);
+    if (txn.header.zxid > this.lastProcessedZxid) this.lastProcessedZxid = txn.header.zxid;
+    return { ...r, events };
+  }
+
+  private applyBody(h: TxnHeader, body: TxnBody, events: WatchDelivery[], isSub: boolean): SubResult {
+    switch (body.type) {
+      case "create": {
+        const r = this.createNode(body, h.zxid, h.time, events);
+        // processTxn: a create that finds its node (a replay over a fuzzy snapshot) still sets the parent's
+        // cversion and pzxid.
+        const plainCreate = body.kind === "persistent" || body.kind === "ephemeral";
+        if (r.err === Code.nodeExists && plainCreate && (isSub || h.type === OpCode.create)) {
+          const parent = this.nodeMap.get(parentOf(body.path));
+          if (parent === undefined) return { err: Code.noNode, path: body.path };
+          this.setCversionPzxid(parent, body.parentCVersion, h.zxid);
+        }
+        return r;
+      }
+      case "delete":
+        return { err: this.deleteNode(body.path, h.zxid, events), path: body.path };
+      case "setData":
+        return this.setData(body.path, body.data, body.version, h.zxid, h.time, events);
+      case "setACL":
+        return this.setACL(body.path, body.acl, body.version);
+      case "check":
+        return { err: Code.ok, path: body.path };
+      case "error":
+        return { err: body.err };
+      case "createSession":
+        this.sessions.set(h.clientId, body.timeOut);
+        return { err: Code.ok };
+      case "closeSession":
+        this.sessions.delete(h.clientId);
+        this.killSession(h.clientId, h.zxid, body.paths2Delete, events);
+        return { err: Code.ok };
+      case "multi":
+        return this.applyMulti(h, body.txns, events);
+    }
+  }
+
+  /**
+   * processTxn's multi: if any op is an error the whole multi failed, and every non-error op is rewritten to
+   * an error: Ok before the failing op, RuntimeInconsistency after it. err is the first non-zero op error.
+   */
+  private applyMulti(h: TxnHeader, txns: readonly TxnBody[], events: WatchDelivery[]): SubResult {
+    const failed = txns.some((t) => t.type === "error");
+    let postFailed = false;
+    let err: number = Code.ok;
+    const results: OpResult[] = [];
+    for (const sub of txns) {
+      assert(
+        sub.type !== "multi" && sub.type !== "createSession" && sub.type !== "closeSession",
+        `${sub.type} in multi`,
+      );
+      let op = sub;
+      if (sub.type === "error") postFailed = true;
+      else if (failed) op = { type: "error", err: postFailed ? Code.runtimeInconsistency : Code.ok };
+      const r = this.applyBody(h, op, events, true);
+      results.push(opResult(op, r));
+      if (r.err !== Code.ok && err === Code.ok) err = r.err;
+    }
+    return { err, multiResults: results };
+  }
+
+  /** DataTree.createNode. */
+  private createNode(
+    c: Extract<TxnBody, { type: "create" }>,
+    zxid: bigint,
+    time: bigint,
+    events: WatchDelivery[],
+  ): SubResult {
+    const path = c.path;
+    const parentName = parentOf(path);
+    const parent = this.nodeMap.get(parentName);
+    if (parent === undefined || path === rootPath) return { err: Code.noNode, path };
+    if (this.nodeMap.has(path)) return { err: Code.nodeExists, path };
+    let parentCVersion = c.parentCVersion;
+    if (parentCVersion === -1) parentCVersion = (parent.stat.cversion + 1) | 0;
+    // Only forward: a replayed create must not move cversion/pzxid back (and at the int wrap ZooKeeper stops).
+    if (parentCVersion > parent.stat.cversion) {
+      parent.stat.cversion = parentCVersion;
+      parent.stat.pzxid = zxid;
+    }
+    const node = new DataNode(
+      c.data,
+      this.aclCache.intern(c.acl),
+      createStat(zxid, time, c.ephemeralOwner),
+      c.kind,
+    );
+    parent.children.add(childNameOf(path));
+    this.nodeMap.set(path, node);
+    this.dataSize += path.length + c.data.length;
+    this.track(path, node);
+    events.push(...this.watches.nodeCreated(path, node.acl, parentName, parent.acl));
+    return { err: Code.ok, path, stat: statOfNode(node) };
+  }
+
+  /** DataTree.deleteNode: the parent's pzxid moves even if the child is already gone. */
+  private deleteNode(path: string, zxid: bigint, events: WatchDelivery[]): number {
+    const parentName = parentOf(path);
+    const parent = this.nodeMap.get(parentName);
+    if (parent === undefined || path === rootPath) return Code.noNode;
+    parent.children.delete(childNameOf(path));
+    if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
+    const node = this.nodeMap.get(path);
+    if (node === undefined) return Code.noNode;
+    this.nodeMap.delete(path);
+    this.aclCache.release(node.acl);
+    this.dataSize -= path.length + node.data.length;
+    this.untrack(path, node);
+    events.push(...this.watches.nodeDeleted(path, node.acl, parentName, parent.acl));
+    return Code.ok;
+  }
+
+  private setData(
+    path: string,
+    data: Uint8Array,
+    version: number,
+    zxid: bigint,
+    time: bigint,
+    events: WatchDelivery[],
+  ): SubResult {
+    const n = this.nodeMap.get(path);
+    if (n === undefined) return { err: Code.noNode, path };
+    this.dataSize += data.length - n.data.length;
+    n.data = data;
+    n.stat.mtime = time;
+    n.stat.mzxid = zxid;
+    n.stat.version = version;
+    const stat = statOfNode(n);
+    events.push(...this.watches.nodeDataChanged(path, n.acl));
+    return { err: Code.ok, path, stat };
+  }
+
+  private setACL(path: string, acl: readonly ACL[], version: number): SubResult {
+    const n = this.nodeMap.get(path);
+    if (n === undefined) return { err: Code.noNode, path };
+    const shared = this.aclCache.intern(acl);
+    this.aclCache.release(n.acl);
+    n.acl = shared;
+    n.stat.aversion = version;
+    return { err: Code.ok, path, stat: statOfNode(n) };
+  }
+
+  private setCversionPzxid(node: DataNode, newCversion: number, zxid: bigint): void {
+    if (newCversion === -1) newCversion = (node.stat.cversion + 1) | 0;
+    if (newCversion > node.stat.cversion) {
+      node.stat.cversion = newCversion;
+      node.stat.pzxid = zxid;
+    }
+  }
+
+  /**
+   * DataTree.killSession: deletes the txn's paths, then any ephemeral of the session the txn did not list
+   * (ZooKeeper warns about those), in sorted order. Missing nodes are skipped.
+   */
+  private killSession(
+    sessionId: bigint,
+    zxid: bigint,
+    paths2Delete: readonly string[],
+    events: WatchDelivery[],
+  ): void {
+    const local = this.ephemerals.get(sessionId);
+    this.ephemerals.delete(sessionId);
+    const leftovers = new Set(local ?? []);
+    for (const p of paths2Delete) {
+      this.deleteNode(p, zxid, events);
+      leftovers.delete(p);
+    }
+    for (const p of [...leftovers].sort()) this.deleteNode(p, zxid, events);
+  }
+
+  private track(path: string, node: DataNode): void {
+    switch (node.kind) {
+      case "container":
+        this.containerPaths.add(path);
+        return;
+      case "ttl":
+        this.ttlPaths.add(path);
+        return;
+      case "ephemeral": {
+        const owner = node.stat.ephemeralOwner;
+        let set = this.ephemerals.get(owner);
+        if (set === undefined) this.ephemerals.set(owner, (set = new Set()));
+        set.add(path);
+        return;
+      }
+      case "persistent":
+        return;
+    }
+  }
+
+  private untrack(path: string, node: DataNode): void {
+    switch (node.kind) {
+      case "container":
+        this.containerPaths.delete(path);
+        return;
+      case "ttl":
+        this.ttlPaths.delete(path);
+        return;
+      case "ephemeral": {
+        const set = this.ephemerals.get(node.stat.ephemeralOwner);
+        if (set === undefined) return;
+        set.delete(path);
+        if (set.size === 0) this.ephemerals.delete(node.stat.ephemeralOwner);
+        return;
+      }
+      case "persistent":
+        return;
+    }
+  }
+
+  // ------------------------------------------------------------------ snapshots and comparison
+
+  /** Every node, parent before child (pre-order, children sorted): the order a snapshot is written and read. */
+  *nodes(): Generator<[string, DataNode]> {
+    const stack: [string, DataNode][] = [[rootPath, this.nodeMap.get(rootPath)!]];
+    while (stack.length > 0) {
+      const [p, n] = stack.pop()!;
+      yield [p, n];
+      const names = [...n.children].sort();
+      for (let i = names.length - 1; i >= 0; i--) {
+        const cp = joinPath(p, names[i]!);
+        const child = this.nodeMap.get(cp);
+        assert(child !== undefined, `child ${cp} of ${p} missing`);
+        stack.push([cp, child]);
+      }
+    }
+  }
+
+  /**
+   * Adds (or, for a node the tree starts with, replaces) one node from a snapshot. Its parent must already be
+   * loaded: feed nodes parent before child.
+   */
+  loadNode(path: string, rec: NodeRecord): void {
+    const kind = rec.kind ?? kindOfEphemeralOwner(rec.stat.ephemeralOwner);
+    const node = new DataNode(rec.data, this.aclCache.intern(rec.acl), { ...rec.stat }, kind);
+    const old = this.nodeMap.get(path);
+    if (old !== undefined) {
+      for (const c of old.children) node.children.add(c);
+      this.aclCache.release(old.acl);
+      this.dataSize -= path.length + old.data.length;
+      this.untrack(path, old);
+    } else {
+      assert(path !== rootPath, "root always exists");
+      const parent = this.nodeMap.get(parentOf(path));
+      assert(parent !== undefined, `snapshot node ${path} before its parent`);
+      parent.children.add(childNameOf(path));
+    }
+    this.nodeMap.set(path, node);
+    this.dataSize += path.length + rec.data.length;
+    this.track(path, node);
+  }
+
+  /** A tree rebuilt from a snapshot (nodes parent before child). */
+  static restore(snapshot: {
+    lastProcessedZxid: bigint;
+    sessions: Iterable<readonly [bigint, number]>;
+    nodes: Iterable<readonly [string, NodeRecord]>;
+  }): DataTree {
+    const tree = new DataTree();
+    for (const [path, rec] of snapshot.nodes) tree.loadNode(path, rec);
+    for (const [id, timeOut] of snapshot.sessions) tree.sessions.set(id, timeOut);
+    tree.lastProcessedZxid = snapshot.lastProcessedZxid;
+    return tree;
+  }
+
+  /**
+   * A 64-bit digest (hex) of everything replicated: lastProcessedZxid, sessions, and every node's path, data,
+   * ACL, persisted stat and kind, in a canonical order. Equal trees have equal digests. O(n).
+   */
+  digest(): string {
+    const h = new Fnv64();
+    h.text(`zxid:${this.lastProcessedZxid}`);
+    for (const [id, t] of [...this.sessions].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+      h.text(`s:${id}:${t}`);
+    }
+    for (const [p, n] of this.nodes()) {
+      const s = n.stat;
+      h.text(
+        `n:${p}|${n.kind}|${s.czxid}|${s.mzxid}|${s.ctime}|${s.mtime}|${s.version}|${s.cversion}|${s.aversion}|${s.ephemeralOwner}|${s.pzxid}|${n.children.size}`,
+      );
+      for (const a of n.acl) h.text(`a:${a.perms}:${a.id.scheme}:${a.id.id}`);
+      h.bytes(n.data);
+    }
+    return h.hex();
+  }
+
+  /** Same replicated state (by digest). */
+  equals(other: DataTree): boolean {
+    return this.size === other.size && this.digest() === other.digest();
+  }
+}
+
+/** FinalRequestProcessor's mapping of a multi sub-result to an OpResult. */
+function opResult(op: TxnBody, r: SubResult): OpResult {
+  if (op.type === "error") return { type: "error", err: r.err };
+  if (r.err !== Code.ok) return { type: "error", err: r.err };
+  switch (op.type) {
+    case "create":
+      return { type: "create", path: r.path ?? op.path, stat: r.stat ?? null };
+    case "delete":
+      return { type: "delete" };
+    case "setData":
+      return { type: "setData", stat: r.stat! };
+    case "check":
+      return { type: "check" };
+    default:
+      return { type: "error", err: Code.runtimeInconsistency };
+  }
+}
+
+/** FNV-1a 64-bit in two 32-bit lanes (no bigint in the loop). */
+class Fnv64 {
+  private hi = 0xcbf29ce4;
+  private lo = 0x84222325;
+  private byte(b: number): void {
+    this.lo ^= b;
+    // multiply by the FNV prime 0x100000001b3: (hi,lo) * (0x100, 0x1b3)
+    const lo = this.lo;
+    const hi = this.hi;
+    const a = (lo & 0xffff) * 0x1b3;
+    const b2 = (lo >>> 16) * 0x1b3 + (a >>> 16);
+    const newLo = ((b2 & 0xffff) << 16) | (a & 0xffff);
+    const carry = Math.floor(b2 / 0x10000);
+    const newHi = (Math.imul(hi, 0x1b3) + Math.imul(lo, 0x100) + carry) | 0;
+    this.lo = newLo >>> 0;
+    this.hi = newHi >>> 0;
+  }
+  text(s: string): void {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      this.byte(c & 0xff);
+      this.byte(c >>> 8);
+    }
+    this.byte(0);
+  }
+  bytes(b: Uint8Array): void {
+    this.text(`d:${b.length}`);
+    for (let i = 0; i < b.length; i++) this.byte(b[i]!);
+  }
+  hex(): string {
+    return this.hi.toString(16).padStart(8, "0") + this.lo.toString(16).padStart(8, "0");
+  }
+}
