@@ -1,0 +1,80 @@
+// The `corral` command: `corral server [zoo.cfg]`.
+import { parseArgs } from "node:util";
+import pino from "pino";
+type Logger = pino.Logger;
+import { loadConfig, defaultConfig, type ServerConfig } from "../server/config.js";
+import { CorralServer } from "../server/corral-server.js";
+import { CorralError } from "../base/errors.js";
+
+const usage = `usage: corral <command> [options]
+
+commands:
+  server [zoo.cfg]    run a server (standalone on 127.0.0.1:2181 with data under ./data when no file is given)
+`;
+
+function makeLogger(): Logger {
+  const level = process.env.CORRAL_LOG_LEVEL ?? "info";
+  return pino({ level, base: { pid: process.pid } }, pino.destination({ dest: 2, sync: true }));
+}
+
+async function runServer(args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const logger = makeLogger();
+  let config: ServerConfig;
+  try {
+    config = positionals[0] !== undefined ? loadConfig(positionals[0]) : defaultConfig(process.cwd());
+  } catch (e) {
+    logger.fatal({ err: (e as Error).message }, "invalid configuration");
+    process.stderr.write(`corral: ${(e as Error).message}\n`);
+    return 2;
+  }
+  for (const key of config.unknownKeys) logger.warn({ key }, "unknown config key ignored");
+  const server = new CorralServer(config, logger);
+  try {
+    await server.start();
+  } catch (e) {
+    const msg = (e as Error).message;
+    logger.fatal({ err: msg, code: e instanceof CorralError ? e.code : undefined }, "cannot start");
+    process.stderr.write(`corral: cannot start: ${msg}\n`);
+    return 1;
+  }
+  const shutdown = (signal: string): void => {
+    logger.info({ signal }, "shutting down");
+    server.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("uncaughtException", (e) => {
+    // An assertion or a failed fsync: stop rather than acknowledge anything more.
+    logger.fatal({ err: e.message, stack: e.stack }, "fatal error");
+    process.stderr.write(`corral: fatal: ${e.message}\n`);
+    process.exit(70);
+  });
+  return -1;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  let code: number;
+  switch (command) {
+    case "server":
+      code = await runServer(rest);
+      break;
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(usage);
+      code = command === undefined ? 2 : 0;
+      break;
+    default:
+      process.stderr.write(`corral: unknown command "${command}"\n${usage}`);
+      code = 2;
+  }
+  if (code >= 0) process.exit(code);
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,177 @@
+// One client TCP connection: framing, the connect handshake, per-session FIFO of requests, batched writes
+// and backpressure. Protocol decisions live in RequestPipeline; this file only moves bytes.
+import type { Socket } from "node:net";
+import { FrameDecoder } from "../protocol/frame-decoder.js";
+import { FrameTooLargeError } from "../base/errors.js";
+import { connectionRequestsOutstandingLowWater, connectionRequestsOutstandingMax } from "../base/limits.js";
+
+export interface ConnectionHost {
+  /** A four-letter word arrived in place of the first frame; returns the text to send before closing. */
+  fourLetterWord(word: string, conn: ClientConnection): string | Promise<string>;
+  /** The first frame: a ConnectRequest. */
+  onConnectFrame(conn: ClientConnection, frame: Uint8Array): void;
+  /** Any later frame: RequestHeader + body. */
+  onRequestFrame(conn: ClientConnection, frame: Uint8Array): void;
+  onClose(conn: ClientConnection): void;
+  log(level: "debug" | "info" | "warn", msg: string, fields?: Record<string, unknown>): void;
+}
+
+let nextConnectionId = 1;
+
+export class ClientConnection {
+  readonly id = nextConnectionId++;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly establishedMs = Date.now();
+  /** The session this connection carries once the handshake completes (0n before). */
+  sessionId = 0n;
+  /** Requests received and not yet answered; the socket pauses above a high-water mark. */
+  outstanding = 0;
+  packetsReceived = 0;
+  packetsSent = 0;
+  lastZxid = 0n;
+  lastOpName = "NA";
+  lastLatencyMs = 0;
+  closed = false;
+  private handshakeDone = false;
+  private firstBytes = true;
+  private head: Buffer | null = null;
+  private readonly decoder: FrameDecoder;
+  private pending: Uint8Array[] = [];
+  private flushScheduled = false;
+  private paused = false;
+  private readonly startTimes: number[] = [];
+
+  constructor(
+    readonly socket: Socket,
+    private readonly host: ConnectionHost,
+    maxBuffer: number,
+  ) {
+    this.remoteAddress = normaliseAddress(socket.remoteAddress ?? "");
+    this.remotePort = socket.remotePort ?? 0;
+    this.decoder = new FrameDecoder({ maxBuffer });
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", (err) =>
+      host.log("debug", "client socket error", { err: err.message, conn: this.id }),
+    );
+    socket.on("close", () => this.onSocketClose());
+    socket.on("drain", () => this.maybeResume());
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    try {
+      if (this.firstBytes) {
+        // A four-letter word arrives in place of the first length; wait for four bytes to tell.
+        this.head = this.head === null ? chunk : Buffer.concat([this.head, chunk]);
+        if (this.head.length < 4) return;
+        chunk = this.head;
+        this.head = null;
+        this.firstBytes = false;
+        const word = FrameDecoder.fourLetterWord(chunk.subarray(0, 4));
+        if (word !== undefined) {
+          void this.answerFourLetterWord(word);
+          return;
+        }
+      }
+      this.decoder.push(chunk);
+      for (let frame = this.decoder.next(); frame !== undefined; frame = this.decoder.next()) {
+        this.packetsReceived++;
+        if (!this.handshakeDone) {
+          this.handshakeDone = true;
+          this.host.onConnectFrame(this, frame);
+        } else {
+          this.host.onRequestFrame(this, frame);
+        }
+        if (this.closed) return;
+      }
+    } catch (e) {
+      if (e instanceof FrameTooLargeError) {
+        this.host.log("warn", "closing connection: " + e.message, { remote: this.remoteAddress });
+      } else {
+        this.host.log("warn", "closing connection on bad input", { err: (e as Error).message });
+      }
+      this.close();
+    }
+  }
+
+  private async answerFourLetterWord(word: string): Promise<void> {
+    try {
+      const text = await this.host.fourLetterWord(word, this);
+      this.socket.end(text);
+    } catch (e) {
+      this.host.log("warn", "four-letter word failed", { word, err: (e as Error).message });
+      this.socket.destroy();
+    }
+    this.closed = true;
+  }
+
+  /** Queues a whole frame; frames queued in one turn of the event loop go out in one write. */
+  send(frame: Uint8Array): void {
+    if (this.closed) return;
+    this.packetsSent++;
+    this.pending.push(frame);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.closed || this.pending.length === 0) return;
+    const frames = this.pending;
+    this.pending = [];
+    const data = frames.length === 1 ? frames[0]! : Buffer.concat(frames);
+    this.socket.write(data);
+  }
+
+  /** Counts a request in; pauses reading when too many are outstanding (backpressure). */
+  requestStarted(nowMs: number): void {
+    this.startTimes.push(nowMs);
+    this.outstanding++;
+    if (!this.paused && this.outstanding >= connectionRequestsOutstandingMax) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  /** Counts a reply out (replies leave in request order); returns when its request arrived. */
+  requestFinished(): number | undefined {
+    if (this.outstanding === 0) return undefined;
+    this.outstanding--;
+    this.maybeResume();
+    return this.startTimes.shift();
+  }
+
+  private maybeResume(): void {
+    if (
+      this.paused &&
+      this.outstanding <= connectionRequestsOutstandingLowWater &&
+      !this.socket.writableNeedDrain
+    ) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  /** Sends what is queued, then closes. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.socket.end();
+    this.socket.destroySoon?.();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  private onSocketClose(): void {
+    this.closed = true;
+    this.host.onClose(this);
+  }
+}
+
+function normaliseAddress(a: string): string {
+  return a.startsWith("::ffff:") ? a.slice(7) : a;
+}

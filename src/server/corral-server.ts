@@ -1,0 +1,584 @@
+// A Corral server: recovery, the client port, sessions, the request pipeline, snapshots and housekeeping.
+// Standalone is an ensemble of one; all I/O of the server lives here and in its siblings.
+import { createServer, type Server, type Socket } from "node:net";
+import { randomBytes } from "node:crypto";
+import type pino from "pino";
+type Logger = pino.Logger;
+import type { ServerConfig } from "./config.js";
+import { ClientConnection, type ConnectionHost } from "./client-connection.js";
+import { RequestPipeline, type ReplySink, type SessionContext } from "./request-pipeline.js";
+import { SessionTracker } from "./session-tracker.js";
+import { checkSessionPassword, sessionPassword, sessionPasswordBytes } from "./session-password.js";
+import { digestId } from "./digest-auth.js";
+import * as wire from "./wire.js";
+import { DataTree, type ApplyResult } from "../tree/data-tree.js";
+import { Preparer } from "../tree/prepare.js";
+import type { ACL, Id, Request, Response, Txn } from "../protocol/types.js";
+import { OpCode, Xid, KeeperState, Perms } from "../protocol/opcodes.js";
+import { checkACL } from "../tree/acl.js";
+import { Code } from "../protocol/error-codes.js";
+import { UnknownOpCodeError } from "../protocol/records.js";
+import { TxnLog } from "../storage/txn-log.js";
+import { writeSnapshot } from "../storage/snapshot.js";
+import { recover } from "../storage/recovery.js";
+import { purge } from "../storage/purge.js";
+import { lockDataDir, readOrCreateSecret, type DataDirLock } from "../storage/data-dir.js";
+import { serializeTree, deserializeTree } from "../storage/tree-snapshot.js";
+import { encodeTxn, decodeTxn } from "../protocol/txn-codec.js";
+import { fourLetterWord, type ServerStats } from "../admin/four-letter-words.js";
+import { zxidHex } from "../base/zxid.js";
+
+interface SessionState {
+  id: bigint;
+  timeoutMs: number;
+  authInfo: Id[];
+  conn: ClientConnection | null;
+  closing: boolean;
+}
+
+/** Requests that only read the tree or the watch registry; everything else becomes a txn. */
+const readOps = new Set<number>([
+  OpCode.exists,
+  OpCode.getData,
+  OpCode.getACL,
+  OpCode.getChildren,
+  OpCode.getChildren2,
+  OpCode.getAllChildrenNumber,
+  OpCode.getEphemerals,
+  OpCode.multiRead,
+  OpCode.whoAmI,
+  OpCode.checkWatches,
+  OpCode.removeWatches,
+  OpCode.addWatch,
+]);
+
+export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
+  private tree!: DataTree;
+  private preparer!: Preparer;
+  private pipeline!: RequestPipeline;
+  private txnLog!: TxnLog;
+  private lock: DataDirLock | null = null;
+  private secret!: Uint8Array;
+  private readonly net: Server;
+  private readonly connections = new Set<ClientConnection>();
+  private readonly connectionsById = new Map<number, ClientConnection>();
+  private readonly sessions = new Map<bigint, SessionState>();
+  private readonly tracker: SessionTracker;
+  /** Connections waiting for their createSession txn to commit. */
+  private readonly pendingConnect = new Map<
+    bigint,
+    { conn: ClientConnection; readOnly: boolean | undefined }
+  >();
+  private nextSessionId = 0n;
+  private timers: NodeJS.Timeout[] = [];
+  private txnsSinceSnapshot = 0;
+  private snapshotInFlight = false;
+  private stopped = false;
+  readonly startedMs = Date.now();
+  // ServerStats
+  packetsReceived = 0;
+  packetsSent = 0;
+  latencyMinMs = Number.MAX_SAFE_INTEGER;
+  latencyMaxMs = 0;
+  latencyTotalMs = 0;
+  latencyCount = 0;
+
+  constructor(
+    readonly config: ServerConfig,
+    readonly logger: Logger,
+  ) {
+    this.tracker = new SessionTracker(config.tickTime);
+    this.net = createServer({ noDelay: true }, (s) => this.accept(s));
+    this.net.maxConnections = 1 << 16;
+  }
+
+  get port(): number {
+    const a = this.net.address();
+    return typeof a === "object" && a !== null ? a.port : this.config.clientPort;
+  }
+
+  async start(): Promise<void> {
+    const c = this.config;
+    this.lock = await lockDataDir(c.dataDir);
+    this.secret = await readOrCreateSecret(c.dataDir);
+    const recovered = await recover(c.dataDir, c.dataLogDir);
+    this.tree =
+      recovered.snapshot !== null
+        ? deserializeTree(recovered.snapshot.bytes, recovered.snapshot.file)
+        : new DataTree();
+    for (const { record } of recovered.txns) this.tree.apply(decodeTxn(record));
+    this.logger.info(
+      {
+        snapshot: recovered.snapshot?.file ?? null,
+        txns: recovered.txns.length,
+        zxid: zxidHex(this.tree.lastProcessedZxid),
+      },
+      "recovered data tree",
+    );
+    this.txnsSinceSnapshot = recovered.txns.length;
+    this.preparer = new Preparer(this.tree, {
+      extendedTypesEnabled: c.extendedTypesEnabled,
+      superDigestId: c.superDigest,
+      maxDataBytes: c.juteMaxBuffer,
+    });
+    this.txnLog = await TxnLog.open(
+      { dir: c.dataLogDir, forceSync: c.forceSync },
+      this.tree.lastProcessedZxid,
+    );
+    this.pipeline = new RequestPipeline(
+      this.tree,
+      this.preparer,
+      { append: (t) => this.appendTxn(t) },
+      this,
+      Date.now,
+      c.superDigest,
+    );
+    // Sessions recovered from disk get a fresh timeout from now, as ZooKeeper's SessionTrackerImpl does.
+    for (const [id, timeOut] of this.tree.sessions) {
+      this.sessions.set(id, { id, timeoutMs: timeOut, authInfo: [], conn: null, closing: false });
+      this.tracker.add(id, timeOut, Date.now());
+    }
+    this.nextSessionId = initialSessionId(c.myid, Date.now());
+    await new Promise<void>((resolve, reject) => {
+      this.net.once("error", reject);
+      this.net.listen(c.clientPort, c.clientPortAddress, () => {
+        this.net.off("error", reject);
+        resolve();
+      });
+    });
+    this.timers.push(setInterval(() => this.tick(), c.tickTime));
+    this.timers.push(setInterval(() => this.cleanContainers(), c.containerCheckIntervalMs));
+    if (c.autopurgePurgeInterval > 0) {
+      this.timers.push(setInterval(() => void this.purge(), c.autopurgePurgeInterval * 3600_000));
+    }
+    for (const t of this.timers) t.unref();
+    this.logger.info(
+      { address: c.clientPortAddress, port: this.port, dataDir: c.dataDir },
+      "serving clients",
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const conn of this.connections) conn.socket.destroy();
+    await new Promise<void>((resolve) => this.net.close(() => resolve()));
+    await this.txnLog?.close();
+    await this.lock?.release();
+  }
+
+  // ---- txn log, snapshots, housekeeping ----
+
+  private appendTxn(txn: Txn): Promise<void> {
+    return this.txnLog.append(txn.header.zxid, encodeTxn(txn));
+  }
+
+  committed(txn: Txn, result: ApplyResult): void {
+    void result;
+    const type = txn.body.type;
+    if (type === "createSession") {
+      const id = txn.header.clientId;
+      const timeoutMs = txn.body.type === "createSession" ? txn.body.timeOut : 0;
+      const pending = this.pendingConnect.get(id);
+      this.pendingConnect.delete(id);
+      const s: SessionState = { id, timeoutMs, authInfo: [], conn: pending?.conn ?? null, closing: false };
+      if (pending !== undefined) s.authInfo = [{ scheme: "ip", id: pending.conn.remoteAddress }];
+      this.sessions.set(id, s);
+      this.tracker.add(id, timeoutMs, Date.now());
+      if (pending !== undefined && !pending.conn.closed) {
+        pending.conn.sessionId = id;
+        pending.conn.send(
+          wire.connectResponseFrame({
+            protocolVersion: 0,
+            timeOut: timeoutMs,
+            sessionId: id,
+            passwd: sessionPassword(this.secret, id),
+            readOnly: pending.readOnly === undefined ? undefined : false,
+          }),
+        );
+      }
+    } else if (type === "closeSession") {
+      const id = txn.header.clientId;
+      const s = this.sessions.get(id);
+      this.sessions.delete(id);
+      this.tracker.remove(id);
+      this.pipeline.dropSessionQueue(id);
+      if (s?.conn && !s.conn.closed) {
+        // The reply (if the client asked) is already queued; close after it.
+        const conn = s.conn;
+        queueMicrotask(() => conn.close());
+      }
+    }
+    this.txnsSinceSnapshot++;
+    if (this.txnsSinceSnapshot >= this.config.snapCount && !this.snapshotInFlight) void this.snapshot();
+  }
+
+  /** Serialises the tree as of now (between two applies) and writes it while writes go on. */
+  async snapshot(): Promise<string | undefined> {
+    if (this.snapshotInFlight) return undefined;
+    this.snapshotInFlight = true;
+    this.txnsSinceSnapshot = 0;
+    try {
+      const zxid = this.tree.lastProcessedZxid;
+      const chunks = serializeTree(this.tree);
+      await this.txnLog.roll();
+      const file = await writeSnapshot(this.config.dataDir, zxid, chunks);
+      this.logger.info({ file, zxid: zxidHex(zxid) }, "snapshot written");
+      return file;
+    } catch (e) {
+      this.logger.error({ err: (e as Error).message }, "snapshot failed");
+      return undefined;
+    } finally {
+      this.snapshotInFlight = false;
+    }
+  }
+
+  private async purge(): Promise<void> {
+    try {
+      const { removed } = await purge(
+        this.config.dataDir,
+        this.config.dataLogDir,
+        this.config.autopurgeSnapRetainCount,
+      );
+      if (removed.length > 0) this.logger.info({ removed }, "purged old snapshots and logs");
+    } catch (e) {
+      this.logger.warn({ err: (e as Error).message }, "purge failed");
+    }
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const id of this.tracker.expired(now)) {
+      const s = this.sessions.get(id);
+      if (s === undefined || s.closing) continue;
+      s.closing = true;
+      this.logger.info({ session: zxidHex(id), timeoutMs: s.timeoutMs }, "session expired");
+      if (s.conn !== null) {
+        s.conn.close();
+        s.conn = null;
+      }
+      this.pipeline.dropSessionQueue(id);
+      this.pipeline.submitWrite(internalContext(id), 0, OpCode.closeSession, null, false);
+    }
+  }
+
+  /** ContainerManager: delete empty containers and expired TTL nodes through ordinary txns. */
+  private cleanContainers(): void {
+    for (const path of this.tree.expiredContainersAndTtls(BigInt(Date.now()))) {
+      this.pipeline.submitWrite(
+        internalContext(0n),
+        0,
+        OpCode.deleteContainer,
+        {
+          type: "delete",
+          op: OpCode.deleteContainer,
+          req: { path, version: -1 },
+        },
+        false,
+      );
+    }
+  }
+
+  // ---- connections ----
+
+  private accept(socket: Socket): void {
+    if (this.stopped) {
+      socket.destroy();
+      return;
+    }
+    const ip = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+    if (this.config.maxClientCnxns > 0) {
+      let count = 0;
+      for (const c of this.connections) if (c.remoteAddress === ip) count++;
+      if (count >= this.config.maxClientCnxns) {
+        this.logger.warn({ ip, max: this.config.maxClientCnxns }, "too many connections from one address");
+        socket.destroy();
+        return;
+      }
+    }
+    const conn = new ClientConnection(socket, this, this.config.juteMaxBuffer);
+    this.connections.add(conn);
+    this.connectionsById.set(conn.id, conn);
+  }
+
+  onClose(conn: ClientConnection): void {
+    this.connections.delete(conn);
+    this.connectionsById.delete(conn.id);
+    this.tree?.watches.removeWatcher(conn.id);
+    const s = this.sessions.get(conn.sessionId);
+    if (s !== undefined && s.conn === conn) {
+      s.conn = null;
+      this.pipeline.dropSessionQueue(s.id);
+    }
+  }
+
+  log(level: "debug" | "info" | "warn", msg: string, fields?: Record<string, unknown>): void {
+    this.logger[level](fields ?? {}, msg);
+  }
+
+  fourLetterWord(word: string, conn: ClientConnection): string {
+    void conn;
+    if (!this.config.fourLetterWords.has(word)) {
+      return `${word} is not executed because it is not in the whitelist.\n`;
+    }
+    return fourLetterWord(word, this);
+  }
+
+  onConnectFrame(conn: ClientConnection, frame: Uint8Array): void {
+    const req = wire.decodeConnect(frame);
+    const lastZxid = this.tree.lastProcessedZxid;
+    if (req.lastZxidSeen > lastZxid) {
+      this.logger.info(
+        { client: conn.remoteAddress, clientZxid: zxidHex(req.lastZxidSeen), ourZxid: zxidHex(lastZxid) },
+        "refusing session: client has seen a newer zxid; it must try another server",
+      );
+      conn.close();
+      return;
+    }
+    const timeoutMs = Math.min(
+      Math.max(req.timeOut, this.config.minSessionTimeout),
+      this.config.maxSessionTimeout,
+    );
+    if (req.sessionId === 0n) {
+      const id = this.nextSessionId++;
+      this.pendingConnect.set(id, { conn, readOnly: req.readOnly });
+      conn.sessionId = id;
+      this.pipeline.submitCreateSession(id, timeoutMs, 0);
+      return;
+    }
+    const s = this.sessions.get(req.sessionId);
+    const valid =
+      s !== undefined && !s.closing && checkSessionPassword(this.secret, req.sessionId, req.passwd);
+    if (!valid || s === undefined) {
+      conn.send(
+        wire.connectResponseFrame({
+          protocolVersion: 0,
+          timeOut: 0,
+          sessionId: 0n,
+          passwd: new Uint8Array(sessionPasswordBytes),
+          readOnly: req.readOnly === undefined ? undefined : false,
+        }),
+      );
+      conn.close();
+      return;
+    }
+    if (s.conn !== null && s.conn !== conn) {
+      const old = s.conn;
+      this.pipeline.dropSessionQueue(s.id);
+      old.sessionId = 0n;
+      old.close();
+    }
+    s.conn = conn;
+    s.authInfo = [{ scheme: "ip", id: conn.remoteAddress }];
+    conn.sessionId = s.id;
+    this.tracker.touch(s.id, Date.now());
+    conn.send(
+      wire.connectResponseFrame({
+        protocolVersion: 0,
+        timeOut: timeoutMs,
+        sessionId: s.id,
+        passwd: sessionPassword(this.secret, s.id),
+        readOnly: req.readOnly === undefined ? undefined : false,
+      }),
+    );
+  }
+
+  onRequestFrame(conn: ClientConnection, frame: Uint8Array): void {
+    this.packetsReceived++;
+    const s = this.sessions.get(conn.sessionId);
+    if (s === undefined || s.conn !== conn) {
+      // Requests before the session is established, or on a connection the session left.
+      if (!this.pendingConnect.has(conn.sessionId)) conn.close();
+      return;
+    }
+    this.tracker.touch(s.id, Date.now());
+    let decoded: { xid: number; op: number; request: Request };
+    try {
+      decoded = wire.decodeRequestFrame(frame);
+    } catch (e) {
+      if (e instanceof UnknownOpCodeError) {
+        // UnimplementedRequestProcessor: answer Unimplemented, then close the connection.
+        conn.send(wire.replyFrame(e.xid, -1n, Code.unimplemented, null));
+        conn.close();
+        return;
+      }
+      if (e instanceof wire.BadRequestBodyError) {
+        // ZooKeeper answers a body it cannot read with MarshallingError and keeps the connection.
+        this.logger.debug({ op: e.op, err: e.message }, "bad request body");
+        const bad = e;
+        this.pipeline.submitLocal(s.id, bad.xid, bad.op, () =>
+          this.reply(s.id, bad.xid, this.tree.lastProcessedZxid, Code.marshallingError, null, bad.op),
+        );
+        return;
+      }
+      throw e;
+    }
+    const { xid, op, request } = decoded;
+    const ctx: SessionContext = { sessionId: s.id, authInfo: s.authInfo, watcherId: conn.id };
+    conn.requestStarted(Date.now());
+    switch (request.type) {
+      case "ping":
+        this.pipeline.submitLocal(s.id, xid, op, () =>
+          this.reply(s.id, Xid.ping, this.tree.lastProcessedZxid, 0, null, op),
+        );
+        return;
+      case "auth":
+        this.handleAuth(s, conn, request.req.scheme, request.req.auth);
+        return;
+      case "sasl":
+        this.pipeline.submitLocal(s.id, xid, op, () =>
+          this.reply(s.id, xid, this.tree.lastProcessedZxid, Code.unimplemented, null, op),
+        );
+        return;
+      case "sync":
+        this.pipeline.submitLocal(s.id, xid, op, () =>
+          this.reply(s.id, xid, this.tree.lastProcessedZxid, 0, { type: "sync", path: request.req.path }, op),
+        );
+        return;
+      case "setWatches":
+        this.pipeline.submitLocal(s.id, xid, op, () => {
+          const events = this.tree.setWatches(request.req, conn.id);
+          this.pipeline.deliverLocal(events);
+          this.reply(s.id, Xid.setWatches, this.tree.lastProcessedZxid, 0, null, op);
+        });
+        return;
+      case "reconfig":
+        // A standalone server has reconfig disabled.
+        this.pipeline.submitLocal(s.id, xid, op, () =>
+          this.reply(s.id, xid, this.tree.lastProcessedZxid, Code.reconfigDisabled, null, op),
+        );
+        return;
+      case "closeSession":
+        s.closing = true;
+        this.pipeline.submitWrite(ctx, xid, op, request);
+        return;
+      default:
+        if (readOps.has(op)) this.pipeline.submitRead(ctx, xid, op, request);
+        else this.pipeline.submitWrite(ctx, xid, op, request);
+    }
+  }
+
+  private handleAuth(s: SessionState, conn: ClientConnection, scheme: string, auth: Uint8Array | null): void {
+    let id: Id | undefined;
+    if (scheme === "digest" && auth !== null) {
+      const d = digestId(new TextDecoder().decode(auth));
+      if (d !== undefined) id = { scheme: "digest", id: d };
+    }
+    if (id === undefined) {
+      this.logger.warn({ scheme, client: conn.remoteAddress }, "authentication failed");
+      this.reply(s.id, Xid.auth, 0n, Code.authFailed, null, OpCode.auth);
+      conn.close();
+      return;
+    }
+    if (!s.authInfo.some((a) => a.scheme === id.scheme && a.id === id.id)) s.authInfo.push(id);
+    if (this.config.superDigest !== undefined && id.id === this.config.superDigest) {
+      s.authInfo.push({ scheme: "super", id: "" });
+    }
+    this.reply(s.id, Xid.auth, 0n, Code.ok, null, OpCode.auth);
+  }
+
+  // ---- ReplySink ----
+
+  reply(
+    sessionId: bigint,
+    xid: number,
+    zxid: bigint,
+    err: number,
+    response: Response | null,
+    op: number,
+  ): void {
+    const s = this.sessions.get(sessionId);
+    const conn = s?.conn;
+    if (conn == null) {
+      // closeSession's reply: the session is gone by now, find the connection directly.
+      if (op === OpCode.closeSession) {
+        for (const c of this.connections) {
+          if (c.sessionId === sessionId) {
+            c.send(wire.replyFrame(xid, zxid, err, null));
+            c.close();
+          }
+        }
+      }
+      return;
+    }
+    this.packetsSent++;
+    conn.lastZxid = zxid;
+    const started = conn.requestFinished();
+    if (started !== undefined) this.recordLatency(Date.now() - started);
+    conn.send(wire.replyFrame(xid, zxid, err, response));
+  }
+
+  event(watcher: number, type: number, path: string, zxid: bigint, acl: readonly ACL[]): void {
+    const conn = this.connectionsById.get(watcher);
+    if (conn === undefined || conn.closed) return;
+    // A watcher learns of a change only if it may read the node (NIOServerCnxn.process with the znode's ACL).
+    if (acl.length > 0) {
+      const s = this.sessions.get(conn.sessionId);
+      if (checkACL(acl, Perms.READ, s?.authInfo ?? [], this.config.superDigest) !== Code.ok) return;
+    }
+    conn.send(wire.eventFrame(zxid, { type, state: KeeperState.syncConnected, path }));
+  }
+
+  private recordLatency(ms: number): void {
+    this.latencyMinMs = Math.min(this.latencyMinMs, ms);
+    this.latencyMaxMs = Math.max(this.latencyMaxMs, ms);
+    this.latencyTotalMs += ms;
+    this.latencyCount++;
+  }
+
+  // ---- ServerStats ----
+
+  get mode(): string {
+    return "standalone";
+  }
+  get lastZxid(): bigint {
+    return this.tree.lastProcessedZxid;
+  }
+  get nodeCount(): number {
+    return this.tree.nodeCount;
+  }
+  get outstandingRequests(): number {
+    return this.pipeline.outstanding;
+  }
+  get connectionList(): ClientConnection[] {
+    return [...this.connections];
+  }
+  get dataTree(): DataTree {
+    return this.tree;
+  }
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+  get watchSummary(): { connections: number; paths: number; watches: number } {
+    return this.tree.watches.summary();
+  }
+  get ephemeralsCount(): number {
+    return this.tree.ephemeralCount;
+  }
+  get approximateDataSize(): number {
+    return this.tree.approximateDataSize;
+  }
+  resetStats(): void {
+    this.packetsReceived = 0;
+    this.packetsSent = 0;
+    this.latencyMinMs = Number.MAX_SAFE_INTEGER;
+    this.latencyMaxMs = 0;
+    this.latencyTotalMs = 0;
+    this.latencyCount = 0;
+  }
+}
+
+function internalContext(sessionId: bigint): SessionContext {
+  return { sessionId, authInfo: [{ scheme: "super", id: "" }], watcherId: 0 };
+}
+
+/** SessionTrackerImpl.initializeNextSessionId: server id in the high byte, time below it. */
+export function initialSessionId(serverId: number, nowMs: number): bigint {
+  let next = BigInt.asUintN(64, BigInt(nowMs) << 24n) >> 8n;
+  next |= BigInt(serverId) << 56n;
+  if (next === 1n << 63n) next++;
+  return BigInt.asIntN(64, next);
+}
+
+export { randomBytes };
