@@ -276,9 +276,9 @@ function decodeMultiTxn(r: JuteReader, clientId: bigint): TxnBody[] {
   return txns;
 }
 
-/** A null data buffer (ZooKeeper logs one for a create with null data) reads as empty. */
-function readData(r: JuteReader): Uint8Array {
-  return r.readBuffer() ?? new Uint8Array(0);
+/** A null data buffer (ZooKeeper logs one for a create with null data) stays null, as ZooKeeper returns it. */
+function readData(r: JuteReader): Uint8Array | null {
+  return r.readBuffer();
 }
 
 function readAcls(r: JuteReader): ACL[] {

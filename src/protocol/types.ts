@@ -208,7 +208,8 @@ export type TxnBody =
   | {
       type: "create";
       path: string;
-      data: Uint8Array;
+      /** null when the client sent none: ZooKeeper keeps and returns null, not empty. */
+      data: Uint8Array | null;
       acl: ACL[];
       ephemeralOwner: bigint;
       parentCVersion: number;
@@ -217,7 +218,7 @@ export type TxnBody =
       ttl: bigint;
     }
   | { type: "delete"; path: string }
-  | { type: "setData"; path: string; data: Uint8Array; version: number }
+  | { type: "setData"; path: string; data: Uint8Array | null; version: number }
   | { type: "setACL"; path: string; acl: ACL[]; version: number }
   | { type: "check"; path: string; version: number }
   | { type: "createSession"; timeOut: number }

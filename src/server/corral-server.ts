@@ -10,6 +10,7 @@ import { RequestPipeline, type ReplySink, type SessionContext } from "./request-
 import { SessionTracker } from "./session-tracker.js";
 import { checkSessionPassword, sessionPassword, sessionPasswordBytes } from "./session-password.js";
 import { digestId } from "./digest-auth.js";
+import { AuthInfo } from "./auth-info.js";
 import * as wire from "./wire.js";
 import { DataTree, type ApplyResult } from "../tree/data-tree.js";
 import { Preparer } from "../tree/prepare.js";
@@ -31,7 +32,8 @@ import { zxidHex } from "../base/zxid.js";
 interface SessionState {
   id: bigint;
   timeoutMs: number;
-  authInfo: Id[];
+  /** Per connection, as ZooKeeper's ServerCnxn.authInfo: a reconnecting client authenticates again. */
+  auth: AuthInfo;
   conn: ClientConnection | null;
   closing: boolean;
 }
@@ -135,7 +137,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
     );
     // Sessions recovered from disk get a fresh timeout from now, as ZooKeeper's SessionTrackerImpl does.
     for (const [id, timeOut] of this.tree.sessions) {
-      this.sessions.set(id, { id, timeoutMs: timeOut, authInfo: [], conn: null, closing: false });
+      this.sessions.set(id, { id, timeoutMs: timeOut, auth: new AuthInfo(), conn: null, closing: false });
       this.tracker.add(id, timeOut, Date.now());
     }
     this.nextSessionId = initialSessionId(c.myid, Date.now());
@@ -182,8 +184,14 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
       const timeoutMs = txn.body.type === "createSession" ? txn.body.timeOut : 0;
       const pending = this.pendingConnect.get(id);
       this.pendingConnect.delete(id);
-      const s: SessionState = { id, timeoutMs, authInfo: [], conn: pending?.conn ?? null, closing: false };
-      if (pending !== undefined) s.authInfo = [{ scheme: "ip", id: pending.conn.remoteAddress }];
+      const s: SessionState = {
+        id,
+        timeoutMs,
+        auth: new AuthInfo(),
+        conn: pending?.conn ?? null,
+        closing: false,
+      };
+      if (pending !== undefined) s.auth = new AuthInfo([{ scheme: "ip", id: pending.conn.remoteAddress }]);
       this.sessions.set(id, s);
       this.tracker.add(id, timeoutMs, Date.now());
       if (pending !== undefined && !pending.conn.closed) {
@@ -370,7 +378,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
       old.close();
     }
     s.conn = conn;
-    s.authInfo = [{ scheme: "ip", id: conn.remoteAddress }];
+    s.auth = new AuthInfo([{ scheme: "ip", id: conn.remoteAddress }]);
     conn.sessionId = s.id;
     this.tracker.touch(s.id, Date.now());
     conn.send(
@@ -415,7 +423,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
       throw e;
     }
     const { xid, op, request } = decoded;
-    const ctx: SessionContext = { sessionId: s.id, authInfo: s.authInfo, watcherId: conn.id };
+    const ctx: SessionContext = { sessionId: s.id, authInfo: s.auth.ids, watcherId: conn.id };
     conn.requestStarted(Date.now());
     switch (request.type) {
       case "ping":
@@ -471,9 +479,9 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
       conn.close();
       return;
     }
-    if (!s.authInfo.some((a) => a.scheme === id.scheme && a.id === id.id)) s.authInfo.push(id);
+    s.auth.add(id);
     if (this.config.superDigest !== undefined && id.id === this.config.superDigest) {
-      s.authInfo.push({ scheme: "super", id: "" });
+      s.auth.add({ scheme: "super", id: "" });
     }
     this.reply(s.id, Xid.auth, 0n, Code.ok, null, OpCode.auth);
   }
@@ -515,7 +523,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
     // A watcher learns of a change only if it may read the node (NIOServerCnxn.process with the znode's ACL).
     if (acl.length > 0) {
       const s = this.sessions.get(conn.sessionId);
-      if (checkACL(acl, Perms.READ, s?.authInfo ?? [], this.config.superDigest) !== Code.ok) return;
+      if (checkACL(acl, Perms.READ, s?.auth.ids ?? [], this.config.superDigest) !== Code.ok) return;
     }
     conn.send(wire.eventFrame(zxid, { type, state: KeeperState.syncConnected, path }));
   }

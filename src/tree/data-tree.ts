@@ -48,7 +48,7 @@ export class DataNode {
   /** Child names (not paths). */
   readonly children = new Set<string>();
   constructor(
-    public data: Uint8Array,
+    public data: Uint8Array | null,
     /** Shared with every node that has an identical list (AclCache); never mutate. */
     public acl: readonly ACL[],
     readonly stat: StatPersisted,
@@ -58,7 +58,7 @@ export class DataNode {
 
 /** A node as a snapshot holds it, for DataTree.restore / loadNode. */
 export interface NodeRecord {
-  data: Uint8Array;
+  data: Uint8Array | null;
   acl: readonly ACL[];
   stat: StatPersisted;
   /** Derived from stat.ephemeralOwner when absent (kindOfEphemeralOwner). */
@@ -106,7 +106,7 @@ export function statOfNode(n: DataNode): Stat {
     cversion: (Math.imul(s.cversion, 2) - numChildren) | 0,
     aversion: s.aversion,
     ephemeralOwner: clientEphemeralOwner(n.kind, s.ephemeralOwner),
-    dataLength: n.data.length,
+    dataLength: n.data?.length ?? 0,
     numChildren,
     pzxid: s.pzxid,
   };
@@ -165,7 +165,7 @@ export class DataTree {
   }
 
   /** DataTree.getData: undefined (NoNode) registers no watch. */
-  getData(path: string, watcher?: WatcherId): { data: Uint8Array; stat: Stat } | undefined {
+  getData(path: string, watcher?: WatcherId): { data: Uint8Array | null; stat: Stat } | undefined {
     const n = this.getNode(path);
     if (n === undefined) return undefined;
     if (watcher !== undefined) this.watches.addDataWatch(path, watcher);
@@ -239,7 +239,7 @@ export class DataTree {
 
   /** DataTree.approximateDataSize: path lengths plus data lengths (the root counted under "" and "/"). */
   get approximateDataSize(): number {
-    return this.dataSize + this.nodeMap.get(rootPath)!.data.length;
+    return this.dataSize + (this.nodeMap.get(rootPath)!.data?.length ?? 0);
   }
 
   /** DataTree.getEphemeralsCount (mntr zk_ephemerals_count). */
@@ -412,7 +412,7 @@ export class DataTree {
     );
     parent.children.add(childNameOf(path));
     this.nodeMap.set(path, node);
-    this.dataSize += path.length + c.data.length;
+    this.dataSize += path.length + (c.data?.length ?? 0);
     this.track(path, node);
     events.push(...this.watches.nodeCreated(path, node.acl, parentName, parent.acl));
     return { err: Code.ok, path, stat: statOfNode(node) };
@@ -429,7 +429,7 @@ export class DataTree {
     if (node === undefined) return Code.noNode;
     this.nodeMap.delete(path);
     this.aclCache.release(node.acl);
-    this.dataSize -= path.length + node.data.length;
+    this.dataSize -= path.length + (node.data?.length ?? 0);
     this.untrack(path, node);
     events.push(...this.watches.nodeDeleted(path, node.acl, parentName, parent.acl));
     return Code.ok;
@@ -437,7 +437,7 @@ export class DataTree {
 
   private setData(
     path: string,
-    data: Uint8Array,
+    data: Uint8Array | null,
     version: number,
     zxid: bigint,
     time: bigint,
@@ -445,7 +445,7 @@ export class DataTree {
   ): SubResult {
     const n = this.nodeMap.get(path);
     if (n === undefined) return { err: Code.noNode, path };
-    this.dataSize += data.length - n.data.length;
+    this.dataSize += (data?.length ?? 0) - (n.data?.length ?? 0);
     n.data = data;
     n.stat.mtime = time;
     n.stat.mzxid = zxid;
@@ -562,7 +562,7 @@ export class DataTree {
     if (old !== undefined) {
       for (const c of old.children) node.children.add(c);
       this.aclCache.release(old.acl);
-      this.dataSize -= path.length + old.data.length;
+      this.dataSize -= path.length + (old.data?.length ?? 0);
       this.untrack(path, old);
     } else {
       assert(path !== rootPath, "root always exists");
@@ -571,7 +571,7 @@ export class DataTree {
       parent.children.add(childNameOf(path));
     }
     this.nodeMap.set(path, node);
-    this.dataSize += path.length + rec.data.length;
+    this.dataSize += path.length + (rec.data?.length ?? 0);
     this.track(path, node);
   }
 
@@ -604,7 +604,8 @@ export class DataTree {
         `n:${p}|${n.kind}|${s.czxid}|${s.mzxid}|${s.ctime}|${s.mtime}|${s.version}|${s.cversion}|${s.aversion}|${s.ephemeralOwner}|${s.pzxid}|${n.children.size}`,
       );
       for (const a of n.acl) h.text(`a:${a.perms}:${a.id.scheme}:${a.id.id}`);
-      h.bytes(n.data);
+      if (n.data === null) h.text("null");
+      else h.bytes(n.data);
     }
     return h.hex();
   }

@@ -93,8 +93,6 @@ function createModeOf(flags: number): CreateMode {
   }
 }
 
-const emptyData = new Uint8Array(0);
-
 type WriteRequest = Extract<Request, { type: "create" | "delete" | "setData" | "setACL" | "check" }>;
 type WriteMultiOp = Extract<MultiOp, { type: "create" | "delete" | "setData" | "check" }>;
 
@@ -226,9 +224,9 @@ export class Preparer {
     if (validatePath(path) !== Code.ok) fail(Code.badArguments);
     if (this.recordExists(path)) fail(Code.nodeExists);
     if (parent.kind === "ephemeral") fail(Code.noChildrenForEphemerals);
-    const data = req.data ?? emptyData;
+    const data = req.data;
     // Where ZooKeeper checks quota: refuse data over the limit (ZooKeeper refuses the whole packet earlier).
-    if (data.length > this.options.maxDataBytes) fail(Code.badArguments);
+    if (data !== null && data.length > this.options.maxDataBytes) fail(Code.badArguments);
     const newCversion = (parentStat.cversion + 1) | 0;
     // The txn type decides the kind (CreateContainerTxn, CreateTTLTxn, CreateTxn{ephemeral}).
     const kind: NodeKind =
@@ -309,8 +307,8 @@ export class Preparer {
     if (validatePath(path) !== Code.ok) fail(Code.badArguments);
     const node = this.getRecordForPath(path);
     this.checkACL(node.acl, Perms.WRITE, input.authInfo);
-    const bytes = data ?? emptyData;
-    if (bytes.length > this.options.maxDataBytes) fail(Code.badArguments);
+    const bytes = data;
+    if (bytes !== null && bytes.length > this.options.maxDataBytes) fail(Code.badArguments);
     const newVersion = checkAndIncVersion(node.stat!.version, version);
     this.addChangeRecord({
       ...node,

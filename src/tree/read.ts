@@ -44,12 +44,8 @@ export function processRead(
     case "exists": {
       const path = request.req.path;
       if (path.includes("\0")) return { err: Code.badArguments };
-      // 3.8: READ is checked when the node exists; the watch is registered even when it does not.
-      const n = tree.getNode(path);
-      if (n !== undefined) {
-        const err = checkACL(n.acl, Perms.READ, auth.authInfo, auth.superDigestId);
-        if (err !== Code.ok) return { err };
-      }
+      // As ZooKeeper 3.8.0 (the reference we diff against): exists checks no ACL. 3.8.4 added a READ
+      // check here when the node exists; adopt it together with the reference.
       const stat = tree.exists(path, request.req.watch ? watcherId : undefined);
       return stat === undefined ? { err: Code.noNode } : ok({ type: "stat", stat });
     }
@@ -136,7 +132,7 @@ function getData(
   auth: ReadAuth,
   req: PathWatchRequest,
   watcherId: WatcherId,
-): Got<{ data: Uint8Array; stat: Stat }> {
+): Got<{ data: Uint8Array | null; stat: Stat }> {
   const err = withReadAccess(tree, auth, req);
   if (err !== Code.ok) return { err };
   return { err, value: tree.getData(req.path, req.watch ? watcherId : undefined)! };
