@@ -451,12 +451,6 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
           this.reply(s.id, Xid.setWatches, this.tree.lastProcessedZxid, 0, null, op);
         });
         return;
-      case "reconfig":
-        // A standalone server has reconfig disabled.
-        this.pipeline.submitLocal(s.id, xid, op, () =>
-          this.reply(s.id, xid, this.tree.lastProcessedZxid, Code.reconfigDisabled, null, op),
-        );
-        return;
       case "closeSession":
         s.closing = true;
         this.pipeline.submitWrite(ctx, xid, op, request);
