@@ -22,5 +22,7 @@ if (files.length === 0) {
   console.error(`no test files found for suites: ${suites.join(", ")}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ["--test", "--test-concurrency=1", ...files], { stdio: "inherit" });
+const result = spawnSync(process.execPath, ["--test", "--test-concurrency=1", ...files], {
+  stdio: "inherit",
+});
 process.exit(result.status ?? 1);

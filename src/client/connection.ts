@@ -1,0 +1,143 @@
+// Connection: one TCP connection to a server, split into frames by FrameDecoder, with writes that respect backpressure.
+import { connect, type Socket } from "node:net";
+import { FrameDecoder } from "../protocol/frame-decoder.js";
+
+/** Frames queued behind a full socket before the connection is dropped: a client that outruns it is stuck. */
+export const writeQueueBytesMax = 64 * 1024 * 1024;
+
+export interface ConnectionHandlers {
+  onFrame(frame: Uint8Array): void;
+  /** Called once, when the socket closes for any reason (`error` is why, when known). */
+  onClose(error: Error | undefined): void;
+}
+
+/**
+ * Writes go straight to the socket until write() returns false, then queue until 'drain' (undici's habit).
+ * Frames are handed to onFrame in order; a frame past `maxBuffer` closes the connection before it is buffered.
+ */
+export class Connection {
+  private readonly decoder: FrameDecoder;
+  private readonly queue: Uint8Array[] = [];
+  private queuedBytes = 0;
+  private blocked = false;
+  private closed = false;
+  private closeError: Error | undefined;
+  private handlers: ConnectionHandlers | undefined;
+
+  private constructor(
+    private readonly socket: Socket,
+    maxBuffer: number,
+  ) {
+    this.decoder = new FrameDecoder({ maxBuffer });
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("drain", () => this.onDrain());
+    socket.on("error", (err) => this.destroy(err));
+    socket.on("close", () => this.destroy(undefined));
+  }
+
+  /** Opens a TCP connection; rejects on error, when `signal` aborts, or when it is not up within timeoutMs. */
+  static open(
+    host: string,
+    port: number,
+    timeoutMs: number,
+    maxBuffer: number,
+    signal?: AbortSignal,
+  ): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted === true) {
+        reject(new Error("aborted"));
+        return;
+      }
+      const socket = connect({ host, port });
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        socket.destroy();
+        reject(err);
+      };
+      const onAbort = (): void => fail(new Error("aborted"));
+      const timer = setTimeout(
+        () => fail(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      signal?.addEventListener("abort", onAbort, { once: true });
+      socket.once("error", fail);
+      socket.once("connect", () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        socket.off("error", fail);
+        resolve(new Connection(socket, maxBuffer));
+      });
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Installs the handlers; frames that arrived before are delivered now. */
+  start(handlers: ConnectionHandlers): void {
+    this.handlers = handlers;
+    if (this.closed) handlers.onClose(this.closeError);
+    else this.drainFrames();
+  }
+
+  /** Sends one whole frame (length prefix included). Ignored once closed. */
+  send(frame: Uint8Array): void {
+    if (this.closed) return;
+    if (this.blocked) {
+      this.queue.push(frame);
+      this.queuedBytes += frame.length;
+      if (this.queuedBytes > writeQueueBytesMax)
+        this.destroy(new Error(`write queue past ${writeQueueBytesMax} bytes`));
+      return;
+    }
+    if (!this.socket.write(frame)) this.blocked = true;
+  }
+
+  /** Closes the socket at once; onClose runs (once) with `error`. */
+  destroy(error: Error | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeError = error;
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.socket.destroy();
+    this.handlers?.onClose(error);
+  }
+
+  private onDrain(): void {
+    this.blocked = false;
+    while (this.queue.length > 0 && !this.blocked && !this.closed) {
+      const frame = this.queue.shift()!;
+      this.queuedBytes -= frame.length;
+      if (!this.socket.write(frame)) this.blocked = true;
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    try {
+      this.decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    } catch (err) {
+      this.destroy(err as Error);
+      return;
+    }
+    this.drainFrames();
+  }
+
+  private drainFrames(): void {
+    if (this.handlers === undefined) return;
+    while (!this.closed) {
+      let frame: Uint8Array | undefined;
+      try {
+        frame = this.decoder.next();
+      } catch (err) {
+        this.destroy(err as Error);
+        return;
+      }
+      if (frame === undefined) return;
+      this.handlers.onFrame(frame);
+    }
+  }
+}
