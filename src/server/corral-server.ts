@@ -64,6 +64,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
   private readonly net: Server;
   private readonly connections = new Set<ClientConnection>();
   private readonly connectionsById = new Map<number, ClientConnection>();
+  private readonly connectionsPerIp = new Map<string, number>();
   private readonly sessions = new Map<bigint, SessionState>();
   private readonly tracker: SessionTracker;
   /** Connections waiting for their createSession txn to commit. */
@@ -296,21 +297,23 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
       return;
     }
     const ip = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
-    if (this.config.maxClientCnxns > 0) {
-      let count = 0;
-      for (const c of this.connections) if (c.remoteAddress === ip) count++;
-      if (count >= this.config.maxClientCnxns) {
-        this.logger.warn({ ip, max: this.config.maxClientCnxns }, "too many connections from one address");
-        socket.destroy();
-        return;
-      }
+    const max = this.config.maxClientCnxns;
+    const count = this.connectionsPerIp.get(ip) ?? 0;
+    if (max > 0 && count >= max) {
+      this.logger.warn({ ip, max }, "too many connections from one address");
+      socket.destroy();
+      return;
     }
+    this.connectionsPerIp.set(ip, count + 1);
     const conn = new ClientConnection(socket, this, this.config.juteMaxBuffer);
     this.connections.add(conn);
     this.connectionsById.set(conn.id, conn);
   }
 
   onClose(conn: ClientConnection): void {
+    const left = (this.connectionsPerIp.get(conn.remoteAddress) ?? 1) - 1;
+    if (left <= 0) this.connectionsPerIp.delete(conn.remoteAddress);
+    else this.connectionsPerIp.set(conn.remoteAddress, left);
     this.connections.delete(conn);
     this.connectionsById.delete(conn.id);
     this.tree?.watches.removeWatcher(conn.id);
