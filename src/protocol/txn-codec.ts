@@ -8,32 +8,11 @@ import { OpCode } from "./opcodes.js";
 import { decodeACL, encodeACL } from "./records.js";
 import type { ACL, NodeKind, Txn, TxnBody, TxnHeader } from "./types.js";
 
+import { ephemeralOwnerFor, ttlMax } from "./ephemeral-type.js";
+
 type CreateBody = Extract<TxnBody, { type: "create" }>;
 
-/** EphemeralType.CONTAINER_EPHEMERAL_OWNER: Long.MIN_VALUE. */
-export const containerEphemeralOwner = -(1n << 63n);
-/** EphemeralType.TTL.maxValue(): the low 40 bits (about 34 years of milliseconds). */
-export const ttlMax = (1n << 40n) - 1n;
-const extendedMask = 0xff00000000000000n;
-
-/**
- * The ephemeralOwner ZooKeeper's DataTree.processTxn derives for a created node: the session for an ephemeral,
- * Long.MIN_VALUE for a container, EphemeralType.TTL.toEphemeralOwner(ttl) for a TTL node, else 0.
- */
-export function ephemeralOwnerFor(kind: NodeKind, clientId: bigint, ttl: bigint): bigint {
-  switch (kind) {
-    case "persistent":
-      return 0n;
-    case "ephemeral":
-      return clientId;
-    case "container":
-      return containerEphemeralOwner;
-    case "ttl":
-      return BigInt.asIntN(64, extendedMask | ttl);
-    default:
-      return unreachable(kind, "node kind");
-  }
-}
+export { containerEphemeralOwner, ttlMax, ephemeralOwnerFor } from "./ephemeral-type.js";
 
 /** The txn type ZooKeeper logs a create under: create (ephemeral flag), createContainer or createTTL. */
 export function createTxnType(kind: NodeKind): number {

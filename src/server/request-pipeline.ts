@@ -83,16 +83,10 @@ export class RequestPipeline {
       time: BigInt(this.nowMs()),
     });
     assert(txn.header.zxid === zxid, "prepare must use the zxid it is given");
-    const item: Item | null = forQueue ? { kind: "write", xid, op, request, txn, result: null } : null;
-    if (item !== null) this.queueOf(ctx.sessionId).items.push(item);
-    const entry = { txn, durable: false, item, sessionId: ctx.sessionId };
-    this.inflight.push(entry);
-    this.log.append(txn).then(
-      () => {
-        entry.durable = true;
-        this.applyDurable();
-      },
-      (e: unknown) => this.fail(e as Error),
+    this.enqueue(
+      ctx.sessionId,
+      txn,
+      forQueue ? { kind: "write", xid, op, request, txn, result: null } : null,
     );
     return txn;
   }
@@ -107,8 +101,19 @@ export class RequestPipeline {
       zxid,
       time: BigInt(this.nowMs()),
     });
-    const item: Item = { kind: "write", xid, op: OpCode.createSession, request: null, txn, result: null };
-    this.queueOf(sessionId).items.push(item);
+    this.enqueue(sessionId, txn, {
+      kind: "write",
+      xid,
+      op: OpCode.createSession,
+      request: null,
+      txn,
+      result: null,
+    });
+  }
+
+  /** Queues a prepared txn behind the session's earlier requests and hands it to the log. */
+  private enqueue(sessionId: bigint, txn: Txn, item: Item | null): void {
+    if (item !== null) this.queueOf(sessionId).items.push(item);
     const entry = { txn, durable: false, item, sessionId };
     this.inflight.push(entry);
     this.log.append(txn).then(

@@ -15,7 +15,11 @@ import { EventType, OpCode } from "../protocol/opcodes.js";
 import { Code } from "../protocol/error-codes.js";
 import { assert } from "../base/assert.js";
 import { AclCache, openAclUnsafe, readAclUnsafe } from "./acl.js";
-import { clientEphemeralOwner, kindOfEphemeralOwner, ttlOfEphemeralOwner } from "./ephemeral-type.js";
+import {
+  clientEphemeralOwner,
+  kindOfEphemeralOwner,
+  ttlOfEphemeralOwner,
+} from "../protocol/ephemeral-type.js";
 import {
   childNameOf,
   configZookeeper,

@@ -18,7 +18,7 @@ import { Code } from "../protocol/error-codes.js";
 import { assert } from "../base/assert.js";
 import { checkACL, fixupACL } from "./acl.js";
 import { createStat, type DataTree, type StatPersisted } from "./data-tree.js";
-import { ephemeralOwnerFor, ttlMax } from "./ephemeral-type.js";
+import { ephemeralOwnerFor, ttlMax } from "../protocol/ephemeral-type.js";
 import { formatSequence, isSpecialPath, rootPath, validatePath } from "./path.js";
 
 export interface PreparerOptions {

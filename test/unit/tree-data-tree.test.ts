@@ -8,7 +8,7 @@ import type { ACL, Id, MultiOp, Request, Txn } from "../../src/protocol/types.js
 import { DataTree, type ApplyResult } from "../../src/tree/data-tree.js";
 import { Preparer, shapeMultiResults, type PreparerOptions } from "../../src/tree/prepare.js";
 import { processRead } from "../../src/tree/read.js";
-import { containerEphemeralOwner } from "../../src/tree/ephemeral-type.js";
+import { containerEphemeralOwner } from "../../src/protocol/ephemeral-type.js";
 
 const open: ACL[] = [{ perms: Perms.ALL, id: { scheme: "world", id: "anyone" } }];
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -1,6 +1,6 @@
 // EphemeralType: how a node's persisted ephemeralOwner encodes its kind (session, container, TTL).
 // Pure: no I/O, no clock, no randomness.
-import type { NodeKind } from "../protocol/types.js";
+import type { NodeKind } from "./types.js";
 
 /** EphemeralType.CONTAINER_EPHEMERAL_OWNER: Long.MIN_VALUE. */
 export const containerEphemeralOwner = -(1n << 63n);
