@@ -1,0 +1,263 @@
+// ZabNode driven through an in-memory network: election, epoch establishment, sync, broadcast.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { makeZxid, zxidEpoch } from "../../src/base/zxid.js";
+import { ZabCluster, type SimServer } from "../sim/zab-cluster.js";
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+function elect(c: ZabCluster): number {
+  assert.ok(
+    c.runUntil(
+      () => c.leader() !== null && [...c.servers.values()].every((s) => !s.node || s.node.isUpToDate),
+      100,
+    ),
+    "no leader established",
+  );
+  return c.leader()!;
+}
+
+function commitAll(c: ZabCluster, n: number): bigint[] {
+  const zxids: bigint[] = [];
+  for (let i = 0; i < n; i++) {
+    const z = c.propose();
+    assert.ok(z !== null, "proposal refused");
+    zxids.push(z);
+  }
+  return zxids;
+}
+
+function liveApplied(c: ZabCluster, zxid: bigint): boolean {
+  return [...c.servers.values()].every((s) => !s.node || s.applied.some((e) => e.zxid === zxid));
+}
+
+function seed(s: SimServer, currentEpoch: number, entries: [number, number][]): void {
+  s.epochs = { acceptedEpoch: currentEpoch, currentEpoch };
+  s.storage.append(entries.map(([e, n]) => ({ zxid: makeZxid(e, n), data: bytes(`${e}.${n}`) })));
+}
+
+test("three fresh voters elect exactly one leader: the highest server id", () => {
+  const c = new ZabCluster({ voters: [1, 2, 3] });
+  assert.equal(elect(c), 3);
+  const roles = [1, 2, 3].map((id) => c.node(id).role).sort();
+  assert.deepEqual(roles, ["following", "following", "leading"]);
+  assert.equal(c.node(3).epoch, 1);
+  for (const id of [1, 2]) assert.equal(c.node(id).leaderId, 3);
+});
+
+test("the vote prefers the highest currentEpoch, then the highest last zxid, then the id", () => {
+  const byEpoch = new ZabCluster({
+    voters: [1, 2, 3],
+    init: (s) => {
+      if (s.id === 1)
+        seed(s, 2, [
+          [1, 1],
+          [2, 1],
+        ]);
+      if (s.id === 2)
+        seed(s, 1, [
+          [1, 1],
+          [1, 2],
+          [1, 3],
+        ]);
+    },
+  });
+  assert.equal(elect(byEpoch), 1);
+  assert.equal(byEpoch.node(1).epoch, 3);
+  const byZxid = new ZabCluster({
+    voters: [1, 2, 3],
+    init: (s) => {
+      if (s.id === 1) seed(s, 1, [[1, 1]]);
+      if (s.id === 2)
+        seed(s, 1, [
+          [1, 1],
+          [1, 2],
+        ]);
+      if (s.id === 3) seed(s, 1, [[1, 1]]);
+    },
+  });
+  assert.equal(elect(byZxid), 2);
+  // The leader's history, uncommitted before, is committed once its epoch is established.
+  assert.ok(byZxid.runUntil(() => liveApplied(byZxid, makeZxid(1, 2)), 20));
+  byZxid.checkAll();
+});
+
+test("proposals commit on a quorum and apply in zxid order everywhere", () => {
+  const c = new ZabCluster({ voters: [1, 2, 3] });
+  elect(c);
+  const zxids = commitAll(c, 20);
+  assert.ok(c.runUntil(() => liveApplied(c, zxids[19]!), 20));
+  for (const id of [1, 2, 3]) assert.deepEqual(c.appliedZxids(id), zxids);
+  assert.deepEqual(
+    zxids.map((z) => zxidEpoch(z)),
+    Array(20).fill(1),
+  );
+  c.checkAll();
+});
+
+test("a leader commits with one follower down, and the follower catches up by DIFF", () => {
+  const c = new ZabCluster({ voters: [1, 2, 3] });
+  elect(c);
+  const before = commitAll(c, 3);
+  c.tick(2);
+  c.crash(1);
+  const during = commitAll(c, 5);
+  assert.ok(
+    c.runUntil(() => c.server(2).applied.length === 8, 20),
+    "two of three commit",
+  );
+  const diffs = c.messagesByType.get("diff") ?? 0;
+  c.restart(1);
+  assert.ok(c.runUntil(() => liveApplied(c, during[4]!), 50));
+  assert.deepEqual(c.appliedZxids(1), [...before, ...during]);
+  assert.ok((c.messagesByType.get("diff") ?? 0) > diffs, "caught up by DIFF");
+  assert.equal(c.messagesByType.get("snap") ?? 0, 0);
+  assert.equal(c.messagesByType.get("trunc") ?? 0, 0);
+  c.checkAll();
+});
+
+test("a former leader's uncommitted proposals are TRUNCated when it rejoins", () => {
+  const c = new ZabCluster({ voters: [1, 2, 3] });
+  assert.equal(elect(c), 3);
+  const committed = commitAll(c, 2);
+  c.tick(2);
+  c.isolate(3);
+  const lost = commitAll(c, 2); // logged by 3 alone
+  c.crash(3);
+  c.heal();
+  assert.ok(
+    c.runUntil(() => c.leader() === 2, 100),
+    "the others elect 2",
+  );
+  assert.ok(c.node(2).epoch > 1);
+  const later = commitAll(c, 2);
+  assert.ok(c.runUntil(() => liveApplied(c, later[1]!), 20));
+  c.restart(3);
+  assert.ok(c.runUntil(() => c.node(3).isUpToDate && liveApplied(c, later[1]!), 100));
+  assert.ok((c.messagesByType.get("trunc") ?? 0) > 0, "TRUNC sent");
+  const log3 = c
+    .server(3)
+    .storage.all()
+    .map((e) => e.zxid);
+  for (const z of lost) assert.ok(!log3.includes(z), "uncommitted entry dropped");
+  assert.deepEqual(c.appliedZxids(3), [...committed, ...later]);
+  c.checkAll();
+});
+
+test("a follower behind the leader's snapshot is brought up by SNAP", () => {
+  const c = new ZabCluster({ voters: [1, 2, 3] });
+  elect(c);
+  commitAll(c, 2);
+  c.tick(2);
+  c.crash(1);
+  const during = commitAll(c, 10);
+  assert.ok(c.runUntil(() => c.server(3).applied.length === 12 && c.server(2).applied.length === 12, 20));
+  c.compact(2);
+  c.compact(3);
+  c.restart(1);
+  assert.ok(c.runUntil(() => liveApplied(c, during[9]!), 100));
+  assert.ok((c.messagesByType.get("snap") ?? 0) > 0, "SNAP sent");
+  assert.equal(c.server(1).storage.snapshotZxid(), during[9]!);
+  const after = commitAll(c, 1);
+  assert.ok(c.runUntil(() => liveApplied(c, after[0]!), 20));
+  c.checkAll();
+});
+
+test("after the leader crashes a new leader takes a higher epoch and every committed entry survives", () => {
+  const c = new ZabCluster({ voters: [1, 2, 3] });
+  const first = elect(c);
+  const committed = commitAll(c, 5);
+  assert.ok(c.runUntil(() => liveApplied(c, committed[4]!), 20));
+  c.crash(first);
+  assert.ok(c.runUntil(() => c.leader() !== null && c.leader() !== first, 100));
+  const second = c.leader()!;
+  assert.ok(c.node(second).epoch > 1);
+  const more = commitAll(c, 3);
+  assert.equal(zxidEpoch(more[0]!), c.node(second).epoch);
+  assert.ok(c.runUntil(() => liveApplied(c, more[2]!), 20));
+  c.restart(first);
+  assert.ok(c.runUntil(() => liveApplied(c, more[2]!) && c.node(first).isUpToDate, 100));
+  for (const id of [1, 2, 3]) assert.deepEqual(c.appliedZxids(id), [...committed, ...more]);
+  c.checkAll();
+});
+
+test("a leader cut off with a minority steps down after syncLimit ticks and commits nothing", () => {
+  const c = new ZabCluster({ voters: [1, 2, 3], syncLimitTicks: 5 });
+  const old = elect(c);
+  const committed = commitAll(c, 1);
+  c.tick(2);
+  c.isolate(old);
+  const stranded = c.node(old).propose(bytes("stranded"));
+  assert.equal(typeof stranded, "bigint");
+  c.flush(c.server(old));
+  let ticks = 0;
+  while (c.node(old).role === "leading" && ticks < 20) {
+    c.tick();
+    ticks++;
+  }
+  assert.equal(c.node(old).role, "looking");
+  assert.ok(ticks <= 5 + 2, `stepped down after ${ticks} ticks`);
+  assert.ok(c.node(old).committedZxid < (stranded as bigint));
+  assert.ok(c.runUntil(() => c.leader() !== null && c.leader() !== old, 100));
+  c.heal();
+  const more = commitAll(c, 1);
+  assert.ok(c.runUntil(() => liveApplied(c, more[0]!) && c.node(old).isUpToDate, 100));
+  assert.ok(!c.history.some((e) => e.zxid === stranded), "the stranded proposal never commits");
+  assert.deepEqual(c.appliedZxids(old), [...committed, ...more]);
+  c.checkAll();
+});
+
+test("observers learn commits by INFORM, and their acks never make a quorum", () => {
+  const c = new ZabCluster({ voters: [1, 2, 3], observers: [4, 5] });
+  elect(c);
+  assert.equal(c.node(4).role, "observing");
+  const zxids = commitAll(c, 4);
+  assert.ok(c.runUntil(() => liveApplied(c, zxids[3]!), 20));
+  assert.deepEqual(c.appliedZxids(4), zxids);
+  assert.ok((c.messagesByType.get("inform") ?? 0) > 0);
+  const leader = c.leader()!;
+  for (const id of [1, 2, 3]) if (id !== leader) c.crash(id);
+  const z = c.node(leader).propose(bytes("needs a voter"));
+  assert.equal(typeof z, "bigint");
+  c.tick(3);
+  for (const id of [leader, 4, 5])
+    assert.ok(!c.server(id).applied.some((e) => e.zxid === z), "observers do not count");
+  c.checkAll();
+});
+
+test("five voters commit with two down, and not with three down", () => {
+  const c = new ZabCluster({ voters: [1, 2, 3, 4, 5] });
+  const leader = elect(c);
+  const others = [1, 2, 3, 4, 5].filter((id) => id !== leader);
+  c.crash(others[0]!);
+  c.crash(others[1]!);
+  const ok = commitAll(c, 2);
+  assert.ok(
+    c.runUntil(() => liveApplied(c, ok[1]!), 20),
+    "three of five commit",
+  );
+  c.crash(others[2]!);
+  const z = c.node(leader).propose(bytes("two of five"));
+  assert.equal(typeof z, "bigint");
+  c.tick(3);
+  assert.ok(c.node(leader).committedZxid < (z as bigint), "two of five do not commit");
+  c.tick(10);
+  assert.notEqual(c.node(leader).role, "leading");
+  c.checkAll();
+});
+
+test("a single voter is an ensemble of one: it leads and commits its own log", () => {
+  const c = new ZabCluster({
+    voters: [7],
+    init: (s) =>
+      seed(s, 1, [
+        [1, 1],
+        [1, 2],
+      ]),
+  });
+  assert.equal(c.leader(), 7);
+  assert.deepEqual(c.appliedZxids(7), [makeZxid(1, 1), makeZxid(1, 2)]);
+  const z = c.propose()!;
+  assert.equal(z, makeZxid(2, 1));
+  assert.deepEqual(c.appliedZxids(7).at(-1), z);
+});
