@@ -1,7 +1,7 @@
 // zoo.cfg parsing: ZooKeeper's keys and defaults, and errors that name the key.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { configFromProperties, parseProperties } from "../../src/server/config.js";
+import { configFromProperties, defaultConfig, parseProperties } from "../../src/server/config.js";
 import { ConfigError } from "../../src/base/errors.js";
 
 const parse = (text: string) => configFromProperties(parseProperties(text), "/base");
@@ -53,4 +53,12 @@ test("server.N lines parse roles and client ports", () => {
   assert.equal(c.peers.length, 2);
   assert.equal(c.peers[1]!.observer, true);
   assert.equal(c.peers[1]!.clientPort, 2181);
+});
+
+test("npm start's config is standalone on 127.0.0.1:2181 with data under ./data", () => {
+  const c = defaultConfig("/repo");
+  assert.equal(c.clientPortAddress, "127.0.0.1");
+  assert.equal(c.clientPort, 2181);
+  assert.equal(c.dataDir, "/repo/data");
+  assert.deepEqual(c.peers, []);
 });
