@@ -10,6 +10,8 @@ const usage = `usage: corral <command> [options]
 
 commands:
   server [zoo.cfg]    run a server (standalone on 127.0.0.1:2181 with data under ./data when no file is given)
+  shell [-server host:port] [command...]
+                      zkCli-compatible shell; runs one command and exits when a command is given
 `;
 
 function makeLogger(): Logger {
@@ -63,6 +65,11 @@ async function main(argv: string[]): Promise<void> {
     case "server":
       code = await runServer(rest);
       break;
+    case "shell": {
+      const { runShellCommand } = await import("./shell.js");
+      code = await runShellCommand(rest);
+      break;
+    }
     case undefined:
     case "help":
     case "--help":

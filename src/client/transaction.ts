@@ -1,6 +1,6 @@
 // Transaction: the builder behind ZooKeeperClient.transaction(), an atomic multi of create/delete/setData/check.
 import type { TransactionResult } from "./errors.js";
-import type { CreateOptions, Data } from "./zookeeper-client.js";
+import type { CreateOptions, Data } from "./client-options.js";
 
 /** One op of a transaction, with paths as the caller gives them (the client applies the chroot). */
 export type TransactionOp =
