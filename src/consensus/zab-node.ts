@@ -266,20 +266,53 @@ export class ZabNode {
     }
   }
 
-  /** Leader only: assign the next zxid to `data`, log it and send PROPOSALs. Returns the zxid. */
-  propose(data: Uint8Array): bigint | NotLeader {
-    assert(!this.inReady, "propose() between ready() and advance()");
+  /**
+   * The zxid the next propose() will assign, or why it would refuse. A pure query: the shell's leader
+   * prepares a txn with this zxid (the zxid is inside the encoded txn), then proposes it at once.
+   */
+  nextZxid(): bigint | NotLeader {
+    const refused = this.proposeRefusal();
+    if (refused !== null) return refused;
+    if (this.counter >= 0xffffffff) return { refused: true, reason: "notLeader", leaderId: null };
+    return makeZxid(this.epochValue, this.counter + 1);
+  }
+
+  private proposeRefusal(): NotLeader | null {
     if (this.roleValue !== "leading")
       return { refused: true, reason: "notLeader", leaderId: this.leaderIdValue };
     if (this.leaderPhase !== "broadcast")
       return { refused: true, reason: "notEstablished", leaderId: this.cfg.id };
-    const last = this.log.lastZxid();
     if (
       this.counter - (zxidEpoch(this.committed) === this.epochValue ? zxidCounter(this.committed) : 0) >=
       proposalsInFlightMax
     ) {
       return { refused: true, reason: "tooManyInFlight", leaderId: this.cfg.id };
     }
+    return null;
+  }
+
+  /** Leader: learners it has a handle for, and those synced (acked NEWLEADER), for mntr. */
+  learnerCounts(): { followers: number; syncedFollowers: number; observers: number } {
+    let followers = 0;
+    let syncedFollowers = 0;
+    let observers = 0;
+    if (this.roleValue !== "leading") return { followers, syncedFollowers, observers };
+    for (const l of this.learners.values()) {
+      if (l.observer) observers++;
+      else {
+        followers++;
+        if (l.stage === "acked") syncedFollowers++;
+      }
+    }
+    return { followers, syncedFollowers, observers };
+  }
+
+  /** Leader only: assign the next zxid to `data`, log it and send PROPOSALs. Returns the zxid. */
+  propose(data: Uint8Array): bigint | NotLeader {
+    assert(!this.inReady, "propose() between ready() and advance()");
+    const refused = this.proposeRefusal();
+    if (refused !== null) return refused;
+    const last = this.log.lastZxid();
     if (this.counter >= 0xffffffff) {
       // The counter would overflow into the epoch bits: ZooKeeper forces a new election (a new epoch).
       this.becomeLooking("zxid counter exhausted");

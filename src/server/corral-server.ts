@@ -23,11 +23,14 @@ import { TxnLog } from "../storage/txn-log.js";
 import { writeSnapshot } from "../storage/snapshot.js";
 import { recover } from "../storage/recovery.js";
 import { purge } from "../storage/purge.js";
-import { lockDataDir, readOrCreateSecret, type DataDirLock } from "../storage/data-dir.js";
+import { lockDataDir, readMyid, readOrCreateSecret, type DataDirLock } from "../storage/data-dir.js";
 import { serializeTree, deserializeTree } from "../storage/tree-snapshot.js";
 import { encodeTxn, decodeTxn } from "../protocol/txn-codec.js";
 import { fourLetterWord, type ServerStats } from "../admin/four-letter-words.js";
 import { zxidHex } from "../base/zxid.js";
+import { ConfigError } from "../base/errors.js";
+import { EnsembleMember, type MemberServer } from "./ensemble-member.js";
+import { readEpochs } from "./quorum-driver.js";
 
 interface SessionState {
   id: bigint;
@@ -54,10 +57,28 @@ const readOps = new Set<number>([
   OpCode.addWatch,
 ]);
 
-export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
-  private tree!: DataTree;
+/** 4lw that ZooKeeper refuses while its ZooKeeperServer is not running (looking, or not yet synced). */
+const notServingWords = new Set([
+  "srvr",
+  "stat",
+  "mntr",
+  "cons",
+  "wchs",
+  "wchc",
+  "wchp",
+  "dump",
+  "crst",
+  "srst",
+]);
+const notServingText = "This ZooKeeper instance is not currently serving requests\n";
+
+export class CorralServer implements ConnectionHost, ReplySink, ServerStats, MemberServer {
+  tree!: DataTree;
   private preparer!: Preparer;
-  private pipeline!: RequestPipeline;
+  pipeline!: RequestPipeline;
+  /** Set when zoo.cfg lists an ensemble of two or more voters; null for standalone. */
+  private member: EnsembleMember | null = null;
+  private myid: number;
   private txnLog!: TxnLog;
   private lock: DataDirLock | null = null;
   private secret!: Uint8Array;
@@ -66,7 +87,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
   private readonly connectionsById = new Map<number, ClientConnection>();
   private readonly connectionsPerIp = new Map<string, number>();
   private readonly sessions = new Map<bigint, SessionState>();
-  private readonly tracker: SessionTracker;
+  private tracker: SessionTracker;
   /** Connections waiting for their createSession txn to commit. */
   private readonly pendingConnect = new Map<
     bigint,
@@ -91,6 +112,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
     readonly logger: Logger,
   ) {
     this.tracker = new SessionTracker(config.tickTime);
+    this.myid = config.myid;
     this.net = createServer({ noDelay: true }, (s) => this.accept(s));
     this.net.maxConnections = 1 << 16;
   }
@@ -109,7 +131,9 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
       recovered.snapshot !== null
         ? deserializeTree(recovered.snapshot.bytes, recovered.snapshot.file)
         : new DataTree();
-    for (const { record } of recovered.txns) this.tree.apply(decodeTxn(record));
+    const ensemble = c.peers.filter((p) => !p.observer).length >= 2;
+    // A member applies only what the quorum says is committed: logged txns come back through it.
+    if (!ensemble) for (const { record } of recovered.txns) this.tree.apply(decodeTxn(record));
     this.logger.info(
       {
         snapshot: recovered.snapshot?.file ?? null,
@@ -119,29 +143,36 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
       "recovered data tree",
     );
     this.txnsSinceSnapshot = recovered.txns.length;
-    this.preparer = new Preparer(this.tree, {
-      extendedTypesEnabled: c.extendedTypesEnabled,
-      superDigestId: c.superDigest,
-      maxDataBytes: c.juteMaxBuffer,
-    });
     this.txnLog = await TxnLog.open(
       { dir: c.dataLogDir, forceSync: c.forceSync },
-      this.tree.lastProcessedZxid,
+      ensemble ? recovered.lastZxid : this.tree.lastProcessedZxid,
     );
-    this.pipeline = new RequestPipeline(
-      this.tree,
-      this.preparer,
-      { append: (t) => this.appendTxn(t) },
-      this,
-      Date.now,
-      c.superDigest,
-    );
+    this.buildPipeline();
+    if (ensemble) {
+      const myid = (await readMyid(c.dataDir)) ?? (c.peers.some((p) => p.id === c.myid) ? c.myid : null);
+      if (myid === null || !c.peers.some((p) => p.id === myid))
+        throw new ConfigError("myid", `${c.dataDir}/myid must name one of the server.N lines`);
+      this.myid = myid;
+      this.member = new EnsembleMember(this, {
+        myid,
+        peers: c.peers,
+        tickTime: c.tickTime,
+        initLimit: c.initLimit,
+        syncLimit: c.syncLimit,
+        dataDir: c.dataDir,
+        txnLog: this.txnLog,
+        snapshotZxid: this.tree.lastProcessedZxid,
+        loggedTxns: recovered.txns.map((t) => ({ zxid: t.zxid, data: t.record })),
+        epochs: await readEpochs(c.dataDir, recovered.lastZxid),
+      });
+    }
     // Sessions recovered from disk get a fresh timeout from now, as ZooKeeper's SessionTrackerImpl does.
     for (const [id, timeOut] of this.tree.sessions) {
       this.sessions.set(id, { id, timeoutMs: timeOut, auth: new AuthInfo(), conn: null, closing: false });
       this.tracker.add(id, timeOut, Date.now());
     }
-    this.nextSessionId = initialSessionId(c.myid, Date.now());
+    this.nextSessionId = initialSessionId(this.myid, Date.now());
+    await this.member?.start();
     await new Promise<void>((resolve, reject) => {
       this.net.once("error", reject);
       this.net.listen(c.clientPort, c.clientPortAddress, () => {
@@ -165,10 +196,93 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    await this.member?.stop();
     for (const conn of this.connections) conn.socket.destroy();
     await new Promise<void>((resolve) => this.net.close(() => resolve()));
     await this.txnLog?.close();
     await this.lock?.release();
+  }
+
+  private buildPipeline(): void {
+    this.preparer = this.newPreparer();
+    this.pipeline = new RequestPipeline(
+      this.tree,
+      this.preparer,
+      { append: (t) => this.appendTxn(t) },
+      this,
+      Date.now,
+      this.config.superDigest,
+    );
+  }
+
+  // ---- ensemble (MemberServer) ----
+
+  newPreparer(): Preparer {
+    return new Preparer(this.tree, {
+      extendedTypesEnabled: this.config.extendedTypesEnabled,
+      superDigestId: this.config.superDigest,
+      maxDataBytes: this.config.juteMaxBuffer,
+    });
+  }
+
+  /** A SNAP from the leader replaced the applied state; only happens while not serving clients. */
+  replaceTree(tree: DataTree): void {
+    this.closeClientConnections("state replaced by a snapshot");
+    this.tree = tree;
+    this.buildPipeline();
+    this.sessions.clear();
+    this.tracker = new SessionTracker(this.config.tickTime);
+    for (const [id, timeOut] of tree.sessions) {
+      this.sessions.set(id, { id, timeoutMs: timeOut, auth: new AuthInfo(), conn: null, closing: false });
+      this.tracker.add(id, timeOut, Date.now());
+    }
+  }
+
+  closeClientConnections(why: string): void {
+    if (this.member?.serving === true) return;
+    if (this.connections.size > 0)
+      this.logger.info({ why, connections: this.connections.size }, "closing client connections");
+    this.pendingConnect.clear();
+    for (const conn of this.connections) conn.close();
+  }
+
+  closeSessionConnection(sessionId: bigint): void {
+    this.pendingConnect.get(sessionId)?.conn.close();
+    this.pendingConnect.delete(sessionId);
+    this.sessions.get(sessionId)?.conn?.close();
+  }
+
+  touchAllSessions(): void {
+    const now = Date.now();
+    for (const id of this.sessions.keys()) this.tracker.touch(id, now);
+  }
+
+  touchSession(sessionId: bigint): void {
+    this.tracker.touch(sessionId, Date.now());
+  }
+
+  replySync(sessionId: bigint, xid: number, op: number, path: string): void {
+    this.reply(sessionId, xid, this.tree.lastProcessedZxid, 0, { type: "sync", path }, op);
+  }
+
+  fatal(e: Error): void {
+    this.logger.error({ err: e.message }, "quorum storage failed");
+    setImmediate(() => {
+      throw e;
+    });
+  }
+
+  /** Routes a write: the local pipeline (standalone) or the quorum (ensemble). */
+  private submitWrite(
+    ctx: SessionContext,
+    xid: number,
+    op: number,
+    request: Request | null,
+    frame: Uint8Array | null,
+    local: boolean,
+  ): void {
+    if (this.member === null) this.pipeline.submitWrite(ctx, xid, op, request, local);
+    else this.member.submitWrite(ctx, xid, op, request, frame, local);
   }
 
   // ---- txn log, snapshots, housekeeping ----
@@ -258,7 +372,11 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
 
   private tick(): void {
     const now = Date.now();
-    for (const id of this.tracker.expired(now)) {
+    this.member?.tick();
+    const expired = this.tracker.expired(now);
+    // In an ensemble only the leader decides expiry; learners report liveness to it.
+    if (this.member !== null && !this.member.isActiveLeader) return;
+    for (const id of expired) {
       const s = this.sessions.get(id);
       if (s === undefined || s.closing) continue;
       s.closing = true;
@@ -268,14 +386,15 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
         s.conn = null;
       }
       this.pipeline.dropSessionQueue(id);
-      this.pipeline.submitWrite(internalContext(id), 0, OpCode.closeSession, null, false);
+      this.submitWrite(internalContext(id), 0, OpCode.closeSession, null, null, false);
     }
   }
 
   /** ContainerManager: delete empty containers and expired TTL nodes through ordinary txns. */
   private cleanContainers(): void {
+    if (this.member !== null && !this.member.isActiveLeader) return;
     for (const path of this.tree.expiredContainersAndTtls(BigInt(Date.now()))) {
-      this.pipeline.submitWrite(
+      this.submitWrite(
         internalContext(0n),
         0,
         OpCode.deleteContainer,
@@ -284,6 +403,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
           op: OpCode.deleteContainer,
           req: { path, version: -1 },
         },
+        null,
         false,
       );
     }
@@ -333,10 +453,25 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
     if (!this.config.fourLetterWords.has(word)) {
       return `${word} is not executed because it is not in the whitelist.\n`;
     }
-    return fourLetterWord(word, this);
+    if (this.member !== null && !this.member.serving && notServingWords.has(word)) return notServingText;
+    const text = fourLetterWord(word, this);
+    if (word === "mntr" && this.member !== null)
+      return (
+        text +
+        this.member
+          .leaderStats()
+          .map(([k, v]) => `${k}\t${v}\n`)
+          .join("")
+      );
+    return text;
   }
 
   onConnectFrame(conn: ClientConnection, frame: Uint8Array): void {
+    if (this.member !== null && !this.member.serving) {
+      // ZooKeeper closes connections while its ZooKeeperServer is not running; the client tries another.
+      conn.close();
+      return;
+    }
     const req = wire.decodeConnect(frame);
     const lastZxid = this.tree.lastProcessedZxid;
     if (req.lastZxidSeen > lastZxid) {
@@ -355,7 +490,8 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
       const id = this.nextSessionId++;
       this.pendingConnect.set(id, { conn, readOnly: req.readOnly });
       conn.sessionId = id;
-      this.pipeline.submitCreateSession(id, timeoutMs, 0);
+      if (this.member === null) this.pipeline.submitCreateSession(id, timeoutMs, 0);
+      else this.member.submitCreateSession(id, timeoutMs);
       return;
     }
     const s = this.sessions.get(req.sessionId);
@@ -384,6 +520,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
     s.auth = new AuthInfo([{ scheme: "ip", id: conn.remoteAddress }]);
     conn.sessionId = s.id;
     this.tracker.touch(s.id, Date.now());
+    this.member?.sessionTouched(s.id);
     conn.send(
       wire.connectResponseFrame({
         protocolVersion: 0,
@@ -404,6 +541,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
       return;
     }
     this.tracker.touch(s.id, Date.now());
+    this.member?.sessionTouched(s.id);
     let decoded: { xid: number; op: number; request: Request };
     try {
       decoded = wire.decodeRequestFrame(frame);
@@ -443,6 +581,10 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
         );
         return;
       case "sync":
+        if (this.member !== null) {
+          this.member.submitSync(s.id, xid, op, request.req.path);
+          return;
+        }
         this.pipeline.submitLocal(s.id, xid, op, () =>
           this.reply(s.id, xid, this.tree.lastProcessedZxid, 0, { type: "sync", path: request.req.path }, op),
         );
@@ -456,11 +598,11 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
         return;
       case "closeSession":
         s.closing = true;
-        this.pipeline.submitWrite(ctx, xid, op, request);
+        this.submitWrite(ctx, xid, op, request, frame, true);
         return;
       default:
         if (readOps.has(op)) this.pipeline.submitRead(ctx, xid, op, request);
-        else this.pipeline.submitWrite(ctx, xid, op, request);
+        else this.submitWrite(ctx, xid, op, request, frame, true);
     }
   }
 
@@ -535,7 +677,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats {
   // ---- ServerStats ----
 
   get mode(): string {
-    return "standalone";
+    return this.member?.mode ?? "standalone";
   }
   get lastZxid(): bigint {
     return this.tree.lastProcessedZxid;

@@ -38,8 +38,15 @@ export interface SessionContext {
 }
 
 type Item =
-  | { kind: "write"; xid: number; op: number; request: Request | null; txn: Txn; result: ApplyResult | null }
-  | { kind: "read"; xid: number; op: number; run: () => void };
+  | { kind: "write"; xid: number; op: number; request: Request | null; result: ApplyResult | null }
+  | { kind: "read"; xid: number; op: number; run: () => void }
+  | { kind: "barrier"; xid: number; op: number; run: (() => void) | null };
+
+/** A request held in its session's queue until the server releases it (an ensemble `sync`). */
+export interface Barrier {
+  /** Runs `run` (the reply) once every earlier request of the session is answered. */
+  release(run: () => void): void;
+}
 
 interface SessionQueue {
   items: Item[];
@@ -54,7 +61,7 @@ export class RequestPipeline {
 
   constructor(
     private readonly tree: DataTree,
-    private readonly preparer: Preparer,
+    private preparer: Preparer,
     private readonly log: CommitLog,
     private readonly sink: ReplySink,
     private readonly nowMs: () => number,
@@ -83,11 +90,7 @@ export class RequestPipeline {
       time: BigInt(this.nowMs()),
     });
     assert(txn.header.zxid === zxid, "prepare must use the zxid it is given");
-    this.enqueue(
-      ctx.sessionId,
-      txn,
-      forQueue ? { kind: "write", xid, op, request, txn, result: null } : null,
-    );
+    this.enqueue(ctx.sessionId, txn, forQueue ? { kind: "write", xid, op, request, result: null } : null);
     return txn;
   }
 
@@ -106,7 +109,6 @@ export class RequestPipeline {
       xid,
       op: OpCode.createSession,
       request: null,
-      txn,
       result: null,
     });
   }
@@ -123,6 +125,77 @@ export class RequestPipeline {
       },
       (e: unknown) => this.fail(e as Error),
     );
+  }
+
+  // ---- ensemble: the quorum decides zxids and order; every server applies what commits ----
+
+  /** Ensemble: a new leader starts over from the applied tree (no outstanding changes of an old epoch). */
+  setPreparer(preparer: Preparer): void {
+    assert(this.inflight.length === 0, "an ensemble pipeline has no standalone writes in flight");
+    this.preparer = preparer;
+  }
+
+  /** Ensemble: a write of a local session goes to the quorum; its reply waits in the session's queue. */
+  queueWrite(sessionId: bigint, xid: number, op: number, request: Request | null): void {
+    this.queueOf(sessionId).items.push({ kind: "write", xid, op, request, result: null });
+  }
+
+  /** Ensemble leader: prepare a write (its own session's or a forwarded one) with the zxid the quorum assigns. */
+  prepareWrite(ctx: SessionContext, xid: number, request: Request | null, zxid: bigint): Txn {
+    const txn = this.preparer.prepareWrite({
+      sessionId: ctx.sessionId,
+      cxid: xid,
+      request: request ?? { type: "closeSession", op: OpCode.closeSession },
+      authInfo: ctx.authInfo,
+      zxid,
+      time: BigInt(this.nowMs()),
+    });
+    assert(txn.header.zxid === zxid, "prepare must use the zxid it is given");
+    return txn;
+  }
+
+  /** Ensemble leader: prepare a createSession txn. */
+  prepareCreateSession(sessionId: bigint, timeOut: number, zxid: bigint): Txn {
+    return this.preparer.prepareCreateSession({
+      sessionId,
+      timeOut,
+      cxid: 0,
+      zxid,
+      time: BigInt(this.nowMs()),
+    });
+  }
+
+  /**
+   * Ensemble: a txn the quorum committed, in zxid order, prepared here or anywhere. Applies it, fires its
+   * watches, and answers the local request it belongs to (matched by session id and cxid, as
+   * FinalRequestProcessor matches a learner's request to its commit).
+   */
+  applyCommitted(txn: Txn): void {
+    assert(this.inflight.length === 0, "an ensemble pipeline has no standalone writes in flight");
+    assert(txn.header.zxid > this.tree.lastProcessedZxid, "committed txns apply in zxid order, once");
+    const result = this.tree.apply(txn);
+    this.preparer.onApplied(txn);
+    this.deliver(result.events, txn.header.zxid);
+    this.sink.committed(txn, result);
+    const sessionId = txn.header.clientId;
+    const q = this.queues.get(sessionId);
+    if (q === undefined) return;
+    const head = q.items.find((i) => i.kind === "write" && i.result === null);
+    if (head === undefined || head.kind !== "write" || head.xid !== txn.header.cxid) return;
+    head.result = result;
+    this.drain(sessionId);
+  }
+
+  /** A request answered when the server says so (releases), in its session's order. */
+  submitBarrier(sessionId: bigint, xid: number, op: number): Barrier {
+    const item: Item = { kind: "barrier", xid, op, run: null };
+    this.queueOf(sessionId).items.push(item);
+    return {
+      release: (run) => {
+        item.run = run;
+        this.drain(sessionId);
+      },
+    };
   }
 
   /** A read (or any request answered locally): runs once every earlier request of its session is answered. */
@@ -188,6 +261,10 @@ export class RequestPipeline {
         if (head.result === null) return;
         q.items.shift();
         this.replyWrite(sessionId, head.xid, head.op, head.request, head.result);
+      } else if (head.kind === "barrier") {
+        if (head.run === null) return;
+        q.items.shift();
+        head.run();
       } else {
         q.items.shift();
         head.run();

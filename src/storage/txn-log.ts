@@ -1,5 +1,5 @@
 // The durable txn log: preallocated segments, group commit, fsync before an append resolves. Must not interpret txns.
-import { open, type FileHandle } from "node:fs/promises";
+import { open, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { assert } from "../base/assert.js";
 import { groupCommitTxnsMax, logSegmentPreallocBytes } from "../base/limits.js";
@@ -181,6 +181,60 @@ export class TxnLog {
       this.rollWaiters.push({ resolve, reject });
       this.kick();
     });
+  }
+
+  /**
+   * Drops every record with a zxid above `zxid` (ZAB's TRUNC, or the history a SNAP replaces), durably:
+   * later segments are deleted, the one holding `zxid` is cut after it, and the directory is synced.
+   * The next append must follow `zxid` (which need not be logged: after a SNAP it is the snapshot's) and
+   * goes to a new segment. Waits for appends in flight; none may be pending beyond them.
+   */
+  async truncateAfter(zxid: bigint): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    assert(this.closing === null, "truncateAfter after close");
+    assertZxid(zxid);
+    while (this.running !== null) await this.running;
+    if (this.failure !== null) throw this.failure;
+    assert(this.pending.length === 0, "truncateAfter with appends pending");
+    try {
+      await this.closeSegment();
+      const segments = (await listDir(this.logDir))
+        .map((name) => ({ name, first: parseLogFileName(name) }))
+        .filter((s): s is { name: string; first: bigint } => s.first !== null)
+        .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+      let changed = false;
+      for (const seg of segments) {
+        const file = join(this.logDir, seg.name);
+        if (seg.first > zxid) {
+          await unlink(file);
+          changed = true;
+          continue;
+        }
+        let cut = -1;
+        await scanSegment(file, seg.first, {
+          newest: seg === segments[segments.length - 1],
+          repair: false,
+          payloadBytesMax: this.payloadBytesMax,
+          onRecord: (z, _payload, offset) => {
+            if (z > zxid && cut < 0) cut = offset;
+          },
+        });
+        if (cut < 0) continue;
+        const fh = await open(file, "r+");
+        try {
+          await fh.truncate(cut);
+          if (this.forceSync) await fh.datasync();
+        } finally {
+          await fh.close();
+        }
+      }
+      if (changed && this.forceSync) await fsyncDir(this.logDir);
+    } catch (e) {
+      this.fail(e);
+      throw e;
+    }
+    this.lastAppended = zxid;
+    this.lastDurable = zxid;
   }
 
   /** Writes what is pending, trims and closes the segment. Idempotent. */

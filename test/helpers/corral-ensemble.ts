@@ -1,0 +1,195 @@
+// CorralEnsemble: N `corral server` processes on loopback forming one ensemble (zoo.cfg with server.N
+// lines, myid files, one shared session secret). Kills only the processes it spawned. Test helper.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { corralBin } from "./corral-process.js";
+import { fourLetterWord } from "./four-letter-word.js";
+import { freePort } from "./free-port.js";
+import { repoRoot } from "./managed-process.js";
+import { waitFor } from "./wait.js";
+
+export interface EnsembleOptions {
+  size?: number;
+  tickTime?: number;
+  initLimit?: number;
+  syncLimit?: number;
+}
+
+const outputBytesMax = 256 * 1024;
+const live = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const c of live) {
+    try {
+      c.kill("SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+});
+
+export class EnsembleMemberProcess {
+  readonly host = "127.0.0.1";
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  output = "";
+
+  constructor(
+    readonly id: number,
+    readonly clientPort: number,
+    readonly dir: string,
+  ) {}
+
+  get connectString(): string {
+    return `${this.host}:${this.clientPort}`;
+  }
+
+  get configPath(): string {
+    return join(this.dir, "zoo.cfg");
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  launch(): void {
+    if (this.running) throw new Error(`server ${this.id} is already running`);
+    this.output = "";
+    const child = spawn(process.execPath, [corralBin, "server", this.configPath], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, CORRAL_LOG_LEVEL: process.env.CORRAL_LOG_LEVEL ?? "info" },
+    });
+    this.child = child;
+    live.add(child);
+    const append = (b: Buffer): void => {
+      this.output += b.toString("utf8");
+      if (this.output.length > outputBytesMax) this.output = this.output.slice(-outputBytesMax);
+    };
+    child.stdout?.on("data", append);
+    child.stderr?.on("data", append);
+    this.exited = new Promise((resolve) => {
+      child.once("exit", () => {
+        live.delete(child);
+        resolve();
+      });
+    });
+  }
+
+  /** `srvr`'s Mode line (leader/follower/observer), or null while not serving or unreachable. */
+  async mode(): Promise<string | null> {
+    try {
+      const text = await fourLetterWord(this.host, this.clientPort, "srvr", 1_000);
+      return /^Mode: (\w+)$/m.exec(text)?.[1] ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  async fourLetterWord(word: string): Promise<string> {
+    return fourLetterWord(this.host, this.clientPort, word, 2_000);
+  }
+
+  async kill9(): Promise<void> {
+    if (!this.running) return;
+    this.child!.kill("SIGKILL");
+    await this.exited;
+  }
+
+  async shutdown(): Promise<void> {
+    if (!this.running) return;
+    this.child!.kill("SIGTERM");
+    const t = setTimeout(() => this.child?.kill("SIGKILL"), 5_000);
+    await this.exited;
+    clearTimeout(t);
+  }
+}
+
+export class CorralEnsemble {
+  private constructor(
+    readonly baseDir: string,
+    readonly members: EnsembleMemberProcess[],
+  ) {}
+
+  /** Writes every member's zoo.cfg, myid and secret, starts them all, and waits for a leader and followers. */
+  static async start(options: EnsembleOptions = {}): Promise<CorralEnsemble> {
+    const size = options.size ?? 3;
+    const baseDir = mkdtempSync(join(tmpdir(), "corral-ensemble-"));
+    const ports: { client: number; quorum: number; election: number }[] = [];
+    for (let i = 0; i < size; i++)
+      ports.push({ client: await freePort(), quorum: await freePort(), election: await freePort() });
+    const serverLines = ports.map(
+      (p, i) => `server.${i + 1}=127.0.0.1:${p.quorum}:${p.election};127.0.0.1:${p.client}`,
+    );
+    const secret = randomBytes(32);
+    const members: EnsembleMemberProcess[] = [];
+    for (let i = 0; i < size; i++) {
+      const dir = join(baseDir, `s${i + 1}`);
+      const dataDir = join(dir, "data");
+      mkdirSync(dataDir, { recursive: true });
+      writeFileSync(join(dataDir, "myid"), `${i + 1}\n`);
+      // Session passwords are checked on every server: one secret for the ensemble.
+      writeFileSync(join(dataDir, "corral.secret"), secret, { mode: 0o600 });
+      const cfg = [
+        `tickTime=${options.tickTime ?? 200}`,
+        `initLimit=${options.initLimit ?? 10}`,
+        `syncLimit=${options.syncLimit ?? 5}`,
+        `dataDir=${dataDir}`,
+        `clientPort=${ports[i]!.client}`,
+        "clientPortAddress=127.0.0.1",
+        "4lw.commands.whitelist=*",
+        ...serverLines,
+      ];
+      writeFileSync(join(dir, "zoo.cfg"), cfg.join("\n") + "\n");
+      members.push(new EnsembleMemberProcess(i + 1, ports[i]!.client, dir));
+    }
+    const ensemble = new CorralEnsemble(baseDir, members);
+    for (const m of members) m.launch();
+    try {
+      await ensemble.waitForQuorum(members, 30_000);
+    } catch (e) {
+      const logs = members.map((m) => `--- server ${m.id} ---\n${m.output.slice(-3000)}`).join("\n");
+      await ensemble.stop();
+      throw new Error(`${(e as Error).message}\n${logs}`);
+    }
+    return ensemble;
+  }
+
+  /** Connect string naming every member. */
+  get connectString(): string {
+    return this.members.map((m) => m.connectString).join(",");
+  }
+
+  member(id: number): EnsembleMemberProcess {
+    const m = this.members.find((x) => x.id === id);
+    if (m === undefined) throw new Error(`no server ${id}`);
+    return m;
+  }
+
+  /** Waits until exactly one of `among` says leader and the rest of them follower; returns the leader. */
+  async waitForQuorum(
+    among: EnsembleMemberProcess[] = this.members.filter((m) => m.running),
+    timeoutMs = 20_000,
+  ): Promise<EnsembleMemberProcess> {
+    let leader: EnsembleMemberProcess | undefined;
+    await waitFor(
+      async () => {
+        const modes = await Promise.all(among.map((m) => m.mode()));
+        const leaders = among.filter((_, i) => modes[i] === "leader");
+        const followers = modes.filter((m) => m === "follower").length;
+        if (leaders.length !== 1 || followers !== among.length - 1) return false;
+        leader = leaders[0];
+        return true;
+      },
+      { timeoutMs, intervalMs: 50, message: `one leader and ${among.length - 1} followers` },
+    );
+    return leader!;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.shutdown()));
+    rmSync(this.baseDir, { recursive: true, force: true });
+  }
+}
