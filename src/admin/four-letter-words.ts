@@ -14,6 +14,13 @@ export interface ConnectionStats {
   packetsReceived: number;
   packetsSent: number;
   sessionId: bigint;
+  /** Negotiated session timeout (0 before the handshake). */
+  sessionTimeoutMs: number;
+  establishedMs: number;
+  lastOpName: string;
+  lastZxid: bigint;
+  lastResponseMs: number;
+  lastLatencyMs: number;
 }
 
 export interface ServerStats {
@@ -48,8 +55,16 @@ function formatDouble(n: number): string {
   return Number.isInteger(r) ? r.toFixed(1) : String(r);
 }
 
-function connectionLine(c: ConnectionStats): string {
-  return ` /${c.remoteAddress}:${c.remotePort}[${c.sessionId === 0n ? 0 : 1}](queued=${c.outstanding},recved=${c.packetsReceived},sent=${c.packetsSent})\n`;
+/** ServerCnxn.dumpConnectionInfo: brief for stat, full (with the session) for cons. */
+function connectionLine(c: ConnectionStats, brief: boolean): string {
+  let out = ` /${c.remoteAddress}:${c.remotePort}[1](queued=${c.outstanding},recved=${c.packetsReceived},sent=${c.packetsSent}`;
+  if (!brief && c.sessionId !== 0n) {
+    out +=
+      `,sid=0x${BigInt.asUintN(64, c.sessionId).toString(16)},lop=${c.lastOpName},est=${c.establishedMs}` +
+      `,to=${c.sessionTimeoutMs},lzxid=${zxidHex(c.lastZxid)},lresp=${c.lastResponseMs}` +
+      `,llat=${c.lastLatencyMs},minlat=0,avglat=0.0,maxlat=0`;
+  }
+  return out + ")\n";
 }
 
 function srvr(s: ServerStats, withClients: boolean): string {
@@ -57,7 +72,7 @@ function srvr(s: ServerStats, withClients: boolean): string {
   let out = `Zookeeper version: ${versionLine}\n`;
   if (withClients) {
     out += "Clients:\n";
-    for (const c of s.connectionList) out += connectionLine(c) + "\n";
+    for (const c of s.connectionList) out += connectionLine(c, true) + "\n";
     out += "\n";
   }
   out +=
@@ -153,7 +168,7 @@ export function fourLetterWord(word: string, s: ServerStats): string {
     case "isro":
       return "rw";
     case "cons":
-      return s.connectionList.map(connectionLine).join("") + "\n";
+      return s.connectionList.map((c) => connectionLine(c, false)).join("") + "\n";
     case "wchs":
       return wchs(s);
     case "srst":

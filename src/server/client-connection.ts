@@ -30,6 +30,8 @@ export class ClientConnection {
   packetsReceived = 0;
   packetsSent = 0;
   lastZxid = 0n;
+  sessionTimeoutMs = 0;
+  lastResponseMs = 0;
   lastOpName = "NA";
   lastLatencyMs = 0;
   closed = false;

@@ -41,6 +41,36 @@ interface SessionState {
   closing: boolean;
 }
 
+/** The names FinalRequestProcessor gives each op in `cons` (lop=). */
+const lastOpNames = new Map<number, string>([
+  [OpCode.ping, "PING"],
+  [OpCode.create, "CREA"],
+  [OpCode.create2, "CREA"],
+  [OpCode.createContainer, "CREA"],
+  [OpCode.createTTL, "CREA"],
+  [OpCode.delete, "DELE"],
+  [OpCode.setData, "SETD"],
+  [OpCode.setACL, "SETA"],
+  [OpCode.multi, "MULT"],
+  [OpCode.multiRead, "MLTR"],
+  [OpCode.closeSession, "CLOS"],
+  [OpCode.sync, "SYNC"],
+  [OpCode.check, "CHEC"],
+  [OpCode.exists, "EXIS"],
+  [OpCode.getData, "GETD"],
+  [OpCode.setWatches, "SETW"],
+  [OpCode.setWatches2, "STW2"],
+  [OpCode.addWatch, "ADDW"],
+  [OpCode.getACL, "GETA"],
+  [OpCode.getChildren, "GETC"],
+  [OpCode.getChildren2, "GETC"],
+  [OpCode.getAllChildrenNumber, "GETACN"],
+  [OpCode.checkWatches, "CHKW"],
+  [OpCode.removeWatches, "REMW"],
+  [OpCode.whoAmI, "HOMI"],
+  [OpCode.getEphemerals, "GETE"],
+]);
+
 /** Requests that only read the tree or the watch registry; everything else becomes a txn. */
 const readOps = new Set<number>([
   OpCode.exists,
@@ -311,6 +341,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
       this.tracker.add(id, timeoutMs, Date.now());
       if (pending !== undefined && !pending.conn.closed) {
         pending.conn.sessionId = id;
+        pending.conn.sessionTimeoutMs = timeoutMs;
         pending.conn.send(
           wire.connectResponseFrame({
             protocolVersion: 0,
@@ -519,6 +550,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     s.conn = conn;
     s.auth = new AuthInfo([{ scheme: "ip", id: conn.remoteAddress }]);
     conn.sessionId = s.id;
+    conn.sessionTimeoutMs = timeoutMs;
     this.tracker.touch(s.id, Date.now());
     this.member?.sessionTouched(s.id);
     conn.send(
@@ -652,7 +684,13 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     this.packetsSent++;
     conn.lastZxid = zxid;
     const started = conn.requestFinished();
-    if (started !== undefined) this.recordLatency(Date.now() - started);
+    const now = Date.now();
+    if (started !== undefined) {
+      this.recordLatency(now - started);
+      conn.lastLatencyMs = now - started;
+    }
+    conn.lastResponseMs = now;
+    conn.lastOpName = lastOpNames.get(op) ?? "NA";
     conn.send(wire.replyFrame(xid, zxid, err, response));
   }
 

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { startCorral } from "../helpers/corral-process.js";
 import type { ManagedServer } from "../helpers/managed-process.js";
 import { fourLetterWord } from "../helpers/four-letter-word.js";
+import { RawClient } from "../helpers/raw-client.js";
 
 const servers: ManagedServer[] = [];
 after(async () => {
@@ -38,6 +39,15 @@ test("ruok, srvr, stat, mntr, conf, isro and envi answer in ZooKeeper's layout",
   assert.match(await ask("conf"), /^clientPort=\d+$/m);
   assert.equal(await ask("isro"), "rw");
   assert.match(await ask("envi"), /^Environment:\n/);
+  const c = await RawClient.connect(s.host, s.port);
+  await c.exists("/");
+  const cons = await ask("cons");
+  const sid = BigInt.asUintN(64, c.sessionId).toString(16);
+  assert.match(
+    cons,
+    new RegExp(`^ /127\\.0\\.0\\.1:\\d+\\[1\\]\\(queued=0,recved=\\d+,sent=\\d+,sid=0x${sid},lop=EXIS,`, "m"),
+  );
+  await c.close();
 });
 
 test("a word not on 4lw.commands.whitelist is refused with ZooKeeper's message", async () => {
