@@ -1,7 +1,6 @@
 // ZooKeeperClient sessions against a real server: reconnect through a cut connection, expiry, pings, close().
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, connect as tcpConnect, type Server, type Socket } from "node:net";
 import {
   ConnectionLossError,
   SessionExpiredError,
@@ -10,6 +9,7 @@ import {
   type WatchEvent,
 } from "../../src/client/index.js";
 import { freePort } from "../helpers/free-port.js";
+import { TcpProxy, stopAllProxies } from "../helpers/tcp-proxy.js";
 import { interopTarget, skipReason, startServer, type ManagedServer } from "../helpers/servers.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -17,7 +17,6 @@ const kind = interopTarget();
 const skip = skipReason(kind);
 let server: ManagedServer | undefined;
 const clients: ZooKeeperClient[] = [];
-const proxies: TcpProxy[] = [];
 
 before(async () => {
   // A short tick lets sessions expire within a test: timeouts negotiate into [200 ms, 10 s].
@@ -25,97 +24,16 @@ before(async () => {
 });
 after(async () => {
   for (const c of clients) await c.close();
-  for (const p of proxies) await p.stop();
+  await stopAllProxies();
   await server?.stop();
 });
 
 /** The 12-byte ping frame: length 8, xid -2, OpCode.ping 11. */
-const pingFrame = Buffer.from("00000008fffffffe0000000b", "hex");
 
 /**
  * A loopback TCP proxy the test controls: cut() drops every connection, stop()/start() refuse and accept
  * new ones, hold() stops forwarding replies. It counts the pings clients send through it.
  */
-class TcpProxy {
-  private server: Server | undefined;
-  private readonly pairs = new Set<[Socket, Socket]>();
-  private holding = false;
-  pings = 0;
-  connections = 0;
-
-  private constructor(
-    readonly port: number,
-    private readonly targetPort: number,
-  ) {}
-
-  static async create(targetPort: number): Promise<TcpProxy> {
-    const proxy = new TcpProxy(await freePort(), targetPort);
-    proxies.push(proxy);
-    await proxy.start();
-    return proxy;
-  }
-
-  get connectString(): string {
-    return `127.0.0.1:${this.port}`;
-  }
-
-  start(): Promise<void> {
-    const srv = createServer((client) => this.accept(client));
-    this.server = srv;
-    return new Promise((resolve, reject) => {
-      srv.once("error", reject);
-      srv.listen(this.port, "127.0.0.1", () => resolve());
-    });
-  }
-
-  private accept(client: Socket): void {
-    if (this.server === undefined) {
-      // Stopped: a connection accepted before close() took effect is refused too.
-      client.destroy();
-      return;
-    }
-    this.connections++;
-    const upstream = tcpConnect({ host: "127.0.0.1", port: this.targetPort });
-    const pair: [Socket, Socket] = [client, upstream];
-    this.pairs.add(pair);
-    const close = (): void => {
-      client.destroy();
-      upstream.destroy();
-      this.pairs.delete(pair);
-    };
-    client.on("error", close).on("close", close);
-    upstream.on("error", close).on("close", close);
-    client.on("data", (chunk: Buffer) => {
-      if (chunk.includes(pingFrame)) this.pings++;
-      upstream.write(chunk);
-    });
-    upstream.on("data", (chunk: Buffer) => {
-      if (!this.holding) client.write(chunk);
-    });
-  }
-
-  /** Replies from the server are dropped from now on (the connection stays up). */
-  hold(): void {
-    this.holding = true;
-  }
-
-  cut(): void {
-    this.holding = false;
-    for (const [a, b] of this.pairs) {
-      a.destroy();
-      b.destroy();
-    }
-    this.pairs.clear();
-  }
-
-  /** Refuses new connections and cuts the current ones. */
-  async stop(): Promise<void> {
-    const srv = this.server;
-    this.server = undefined;
-    this.cut();
-    if (srv !== undefined) await new Promise<void>((resolve) => srv.close(() => resolve()));
-  }
-}
 
 async function connect(connectString: string, sessionTimeoutMs = 10_000): Promise<ZooKeeperClient> {
   const zk = await ZooKeeperClient.connect(connectString, { sessionTimeoutMs });
