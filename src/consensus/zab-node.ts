@@ -56,6 +56,8 @@ export interface ConsensusConfig {
   readonly electionTicks: number;
   /** syncLimit: ticks without hearing from the leader (or, for a leader, from a quorum) before looking. */
   readonly syncLimitTicks: number;
+  /** The leader pings its learners every this many ticks (default 1). */
+  readonly pingIntervalTicks?: number;
 }
 
 /** What the shell recovered from disk. The log itself is read through the LogView. */
@@ -391,6 +393,17 @@ export class ZabNode {
       // Our own log just became durable: that is the leader's ack (etcd's self MsgAppResp).
       if (this.leaderPhase === "awaitingNewLeaderAcks") this.checkEstablished();
       if (this.leaderPhase === "broadcast") this.advanceCommit();
+    }
+  }
+
+  /**
+   * The shell lost its connection to a peer. A learner whose leader it was stops following at once, as a
+   * ZooKeeper follower does when its socket to the leader breaks, instead of waiting syncLimit ticks.
+   */
+  peerLost(id: number): void {
+    assert(!this.inReady, "peerLost() between ready() and advance()");
+    if ((this.roleValue === "following" || this.roleValue === "observing") && this.leaderIdValue === id) {
+      this.becomeLooking("lost the connection to the leader");
     }
   }
 
@@ -839,12 +852,14 @@ export class ZabNode {
     if (this.leaderPhase !== "broadcast" && this.ticks - this.leadingSinceTick > this.cfg.electionTicks) {
       return this.becomeLooking("epoch not established within initLimit");
     }
+    const pingNow = this.ticks % (this.cfg.pingIntervalTicks ?? 1) === 0;
     for (const l of [...this.learners.values()]) {
       const limit = l.stage === "acked" ? this.cfg.syncLimitTicks : this.cfg.electionTicks;
       if (this.ticks - l.lastHeardTick > limit) {
         this.learners.delete(l.id);
         continue;
       }
+      if (!pingNow) continue;
       this.send({
         type: "ping",
         sender: "leader",

@@ -625,7 +625,8 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
         this.pipeline.submitLocal(s.id, xid, op, () => {
           const events = this.tree.setWatches(request.req, conn.id);
           this.pipeline.deliverLocal(events);
-          this.reply(s.id, Xid.setWatches, this.tree.lastProcessedZxid, 0, null, op);
+          // FinalRequestProcessor answers with the request's own xid: the 3.8 Java client sends an ordinary one.
+          this.reply(s.id, xid, this.tree.lastProcessedZxid, 0, null, op);
         });
         return;
       case "closeSession":

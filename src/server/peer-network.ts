@@ -16,6 +16,8 @@ export interface PeerNetworkOptions {
   readonly listen: PeerAddress;
   readonly peers: readonly PeerAddress[];
   readonly onFrame: (from: number, frame: PeerFrame) => void;
+  /** A connection to this peer that was up has closed (the peer crashed, or the link broke). */
+  readonly onPeerLost?: (id: number) => void;
   readonly log: (level: "debug" | "info" | "warn", msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -118,7 +120,10 @@ export class PeerNetwork {
     );
     socket.on("close", () => {
       if (o.socket !== socket) return;
-      if (o.connected) this.opts.log("info", "lost connection to peer", { peer: o.peer.id });
+      if (o.connected) {
+        this.opts.log("info", "lost connection to peer", { peer: o.peer.id });
+        if (!this.stopped) this.opts.onPeerLost?.(o.peer.id);
+      }
       o.socket = null;
       o.connected = false;
       o.queued = []; // stale by the time we reconnect; consensus resends what matters

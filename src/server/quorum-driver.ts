@@ -19,6 +19,13 @@ import { encodeApp, encodeZab, type AppMessage } from "./peer-codec.js";
 import { PeerNetwork } from "./peer-network.js";
 
 /** What the server does for the driver. Called only between ready() and advance(), or from idle(). */
+/**
+ * The consensus core counts time in ticks of tickTime / 10 (initLimit and syncLimit scaled to match), so an
+ * election settles in a fraction of tickTime, as FastLeaderElection's 200 ms finalize wait does, while
+ * the limits keep their zoo.cfg meaning.
+ */
+export const consensusTicksPerTickTime = 10;
+
 export interface QuorumHost {
   /** A committed txn, in zxid order: apply it to the tree and answer the session that sent it. */
   applyCommitted(entry: LogEntry): void;
@@ -123,8 +130,10 @@ export class QuorumDriver {
         id: opts.myid,
         voters,
         observers,
-        electionTicks: opts.initLimit,
-        syncLimitTicks: opts.syncLimit,
+        electionTicks: opts.initLimit * consensusTicksPerTickTime,
+        syncLimitTicks: opts.syncLimit * consensusTicksPerTickTime,
+        // Leader pings every half tickTime, as ZooKeeper's Leader does.
+        pingIntervalTicks: consensusTicksPerTickTime / 2,
       },
       { ...opts.epochs, appliedZxid: opts.snapshotZxid },
       this.memLog,
@@ -141,13 +150,16 @@ export class QuorumDriver {
         if (frame.kind === "zab") this.input(() => this.node.step(frame.msg));
         else this.opts.host.appMessage(from, frame.msg);
       },
+      // As a ZooKeeper follower whose socket to the leader breaks: stop following at once.
+      onPeerLost: (id) => this.input(() => this.node.peerLost(id)),
       log: (level, msg, fields) => host.log(level, msg, fields),
     });
   }
 
   async start(): Promise<void> {
     await this.network.start();
-    this.timer = setInterval(() => this.input(() => this.node.tick()), this.opts.tickTime);
+    const tickMs = Math.max(1, Math.floor(this.opts.tickTime / consensusTicksPerTickTime));
+    this.timer = setInterval(() => this.input(() => this.node.tick()), tickMs);
     this.kick();
   }
 

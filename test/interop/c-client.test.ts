@@ -21,41 +21,37 @@ after(async () => {
   await server?.stop();
 });
 
-test(
-  `the C client creates, reads, lists and deletes on ${target}`,
-  { skip, timeout: 60_000 },
-  async () => {
-    assert.ok(server);
-    // cli_mt writes through stdio: unbuffer it so each answer arrives as it is printed.
-    const child = spawn("stdbuf", ["-o0", "-e0", cliMt, server.connectString], {
-      stdio: ["pipe", "pipe", "pipe"],
+test(`the C client creates, reads, lists and deletes on ${target}`, { skip, timeout: 60_000 }, async () => {
+  assert.ok(server);
+  // cli_mt writes through stdio: unbuffer it so each answer arrives as it is printed.
+  const child = spawn("stdbuf", ["-o0", "-e0", cliMt, server.connectString], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  cli = child;
+  let out = "";
+  child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr!.on("data", (c: Buffer) => (out += c.toString()));
+  await waitFor(() => out.includes("CONNECTED_STATE"), { timeoutMs: 20_000, message: "cli_mt to connect" });
+  // Sends one command and waits for its answer (its "rc = " line, or `until`); returns what it printed.
+  const run = async (cmd: string, until = /rc = -?\d+/): Promise<string> => {
+    const start = out.length;
+    child.stdin!.write(cmd + "\n");
+    await waitFor(() => until.test(out.slice(start)), {
+      timeoutMs: 10_000,
+      message: `cli_mt to answer ${cmd}`,
     });
-    cli = child;
-    let out = "";
-    child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-    child.stderr!.on("data", (c: Buffer) => (out += c.toString()));
-    await waitFor(() => out.includes("CONNECTED_STATE"), { timeoutMs: 20_000, message: "cli_mt to connect" });
-    // Sends one command and waits for its answer (its "rc = " line, or `until`); returns what it printed.
-    const run = async (cmd: string, until = /rc = -?\d+/): Promise<string> => {
-      const start = out.length;
-      child.stdin!.write(cmd + "\n");
-      await waitFor(() => until.test(out.slice(start)), {
-        timeoutMs: 10_000,
-        message: `cli_mt to answer ${cmd}`,
-      });
-      return out.slice(start);
-    };
-    assert.match(await run("create /c-client"), /\[\/c-client\]: rc = 0/);
-    assert.match(await run("create /c-client/child"), /rc = 0/);
-    const ls = await run("ls /c-client", /rc = 0\n\tchild\n/);
-    assert.match(ls, /\/c-client: rc = 0/);
-    assert.match(ls, /\tchild/);
-    assert.match(await run("get /c-client"), /\/c-client: rc = 0/);
-    assert.match(await run("get /c-client/missing"), /rc = -101/);
-    assert.match(await run("delete /c-client"), /rc = -111/); // not empty
-    assert.match(await run("delete /c-client/child"), /rc = 0/);
-    assert.match(await run("delete /c-client"), /rc = 0/);
-    assert.match(await run("get /c-client"), /rc = -101/);
-    child.stdin!.end("quit\n");
-  },
-);
+    return out.slice(start);
+  };
+  assert.match(await run("create /c-client"), /\[\/c-client\]: rc = 0/);
+  assert.match(await run("create /c-client/child"), /rc = 0/);
+  const ls = await run("ls /c-client", /rc = 0\n\tchild\n/);
+  assert.match(ls, /\/c-client: rc = 0/);
+  assert.match(ls, /\tchild/);
+  assert.match(await run("get /c-client"), /\/c-client: rc = 0/);
+  assert.match(await run("get /c-client/missing"), /rc = -101/);
+  assert.match(await run("delete /c-client"), /rc = -111/); // not empty
+  assert.match(await run("delete /c-client/child"), /rc = 0/);
+  assert.match(await run("delete /c-client"), /rc = 0/);
+  assert.match(await run("get /c-client"), /rc = -101/);
+  child.stdin!.end("quit\n");
+});
