@@ -112,7 +112,7 @@ export function deserializeTree(bytes: Uint8Array, file: string): DataTree {
       for (;;) {
         const path = r.readString();
         if (path === null) return;
-        const data = r.readBuffer() ?? new Uint8Array(0);
+        const data = r.readBuffer(); // null stays null: ZooKeeper returns null for a node created without data
         const index = r.readInt();
         const acl = acls[index];
         if (acl === undefined)
