@@ -2,7 +2,7 @@
 // lines, myid files, one shared session secret). Kills only the processes it spawned. Test helper.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { corralBin } from "./corral-process.js";
@@ -16,6 +16,8 @@ export interface EnsembleOptions {
   tickTime?: number;
   initLimit?: number;
   syncLimit?: number;
+  /** More zoo.cfg lines for every member (e.g. snapCount). */
+  extraConfig?: Record<string, string>;
 }
 
 const outputBytesMax = 256 * 1024;
@@ -34,6 +36,7 @@ export class EnsembleMemberProcess {
   readonly host = "127.0.0.1";
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
+  private paused = false;
   output = "";
 
   constructor(
@@ -52,6 +55,50 @@ export class EnsembleMemberProcess {
 
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The running process's pid, or undefined when not running. */
+  get pid(): number | undefined {
+    return this.running ? this.child!.pid : undefined;
+  }
+
+  /** The member's dataDir (myid, corral.secret, epochs, version-2/). */
+  get dataDir(): string {
+    return join(this.dir, "data");
+  }
+
+  /** Names of the snapshot files in dataDir/version-2. */
+  snapshotFiles(): string[] {
+    try {
+      return readdirSync(join(this.dataDir, "version-2")).filter((f) => f.startsWith("snapshot."));
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Empties the (stopped) member's dataDir except myid and corral.secret: no snapshots, no log, no epochs,
+   * as a replaced disk would be.
+   */
+  wipeData(): void {
+    if (this.running) throw new Error(`server ${this.id} is running: stop it before wiping its data`);
+    for (const name of readdirSync(this.dataDir))
+      if (name !== "myid" && name !== "corral.secret")
+        rmSync(join(this.dataDir, name), { recursive: true, force: true });
+  }
+
+  /** SIGSTOP: the process keeps its sockets but does nothing until resume(). */
+  pause(): void {
+    if (!this.running) throw new Error(`server ${this.id} is not running`);
+    this.child!.kill("SIGSTOP");
+    this.paused = true;
+  }
+
+  /** SIGCONT after pause(). */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.running) this.child!.kill("SIGCONT");
   }
 
   launch(): void {
@@ -73,6 +120,7 @@ export class EnsembleMemberProcess {
     this.exited = new Promise((resolve) => {
       child.once("exit", () => {
         live.delete(child);
+        if (this.child === child) this.paused = false;
         resolve();
       });
     });
@@ -100,6 +148,7 @@ export class EnsembleMemberProcess {
 
   async shutdown(): Promise<void> {
     if (!this.running) return;
+    this.resume();
     this.child!.kill("SIGTERM");
     const t = setTimeout(() => this.child?.kill("SIGKILL"), 5_000);
     await this.exited;
@@ -140,6 +189,7 @@ export class CorralEnsemble {
         `clientPort=${ports[i]!.client}`,
         "clientPortAddress=127.0.0.1",
         "4lw.commands.whitelist=*",
+        ...Object.entries(options.extraConfig ?? {}).map(([k, v]) => `${k}=${v}`),
         ...serverLines,
       ];
       writeFileSync(join(dir, "zoo.cfg"), cfg.join("\n") + "\n");
