@@ -70,6 +70,11 @@ async function main(argv: string[]): Promise<void> {
       code = await runShellCommand(rest);
       break;
     }
+    case "bench": {
+      const { runBench } = await import("../../bench/main.js");
+      code = await runBench(rest);
+      break;
+    }
     case undefined:
     case "help":
     case "--help":
