@@ -31,5 +31,16 @@ export { ReentrantLock } from "./mutex.js";
 export { DistributedBarrier } from "./barrier.js";
 export { NodeCache, type ChildData, type NodeCacheEvents } from "./node-cache.js";
 export { ChildrenCache, type ChildrenCacheEvents } from "./children-cache.js";
-export { PersistentNode, type PersistentNodeEvents } from "./persistent-node.js";
+export { PersistentNode, type PersistentNodeEvents, type PersistentNodeOptions } from "./persistent-node.js";
 export { GroupMember } from "./group-member.js";
+export { InterProcessSemaphoreV2, Lease, type SemaphoreOptions } from "./semaphore.js";
+export { DistributedDoubleBarrier, type DoubleBarrierWaitOptions } from "./double-barrier.js";
+export { DistributedQueue, decodeQueueItem, encodeQueueItem, type QueueTakeOptions } from "./queue.js";
+export { TreeCache, type TreeCacheEvents, type TreeCacheOptions } from "./tree-cache.js";
+export {
+  ServiceCache,
+  ServiceDiscovery,
+  serviceInstance,
+  type ServiceCacheEvents,
+  type ServiceInstance,
+} from "./service-discovery.js";
