@@ -1,7 +1,7 @@
 // The whole-stack deterministic simulator from the command line (TigerBeetle's VOPR style).
 //   npm run sim -- --seed N [--ticks T]      one seed, verbose: its trace, then its verdict
 //   npm run sim -- --seeds N [--from S]      many seeds: a progress line, a summary, the first failures
-//   --avoid null-data                       steer around a known Corral bug (see test/sim/corral-run.ts)
+//   --avoid null-data                       make every create carry data (a known-bug switch; see corral-run.ts)
 // Exit codes: 0 every seed passed; 2 crash (an assertion or exception); 3 liveness (no convergence once
 // faults stopped); 4 correctness (an invariant or linearizability); 1 bad usage. With several kinds of
 // failure the most serious wins: correctness, then crash, then liveness.

@@ -116,7 +116,8 @@ export class ClientConnection {
     this.pending.push(frame);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
+      // Once per turn of the event loop: the replies of one group commit leave in one write.
+      setImmediate(() => this.flush());
     }
   }
 

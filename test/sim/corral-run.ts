@@ -32,8 +32,9 @@ export interface RunOptions {
   digestEveryApply?: boolean;
   log?: (line: string) => void;
   /**
-   * Known Corral bugs to steer around so a long run finds others: "null-data" (creates always carry data;
-   * tree snapshots turn null data into empty data).
+   * Known Corral bugs to steer around so a long run finds others. "null-data" (creates always carry data)
+   * steered around snapshots that turned null data into empty data; that is fixed, and the switch stays for
+   * the next such bug.
    */
   avoid?: ReadonlySet<string>;
 }
