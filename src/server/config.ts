@@ -11,6 +11,8 @@ export interface PeerConfig {
   electionPort: number;
   observer: boolean;
   clientPort: number | undefined;
+  /** The client address of `;[address:]port` (0.0.0.0 when only a port is given), as QuorumServer keeps it. */
+  clientAddress: string | undefined;
 }
 
 export interface ServerConfig {
@@ -149,12 +151,32 @@ function parsePeer(key: string, value: string): PeerConfig {
     throw new ConfigError(key, `role "${role}" is not observer or participant`);
   }
   let clientPort: number | undefined;
+  let clientAddress: string | undefined;
   if (client !== undefined) {
-    const c = client.split(":").pop()!;
-    clientPort = Number(c);
+    const i = client.lastIndexOf(":");
+    clientPort = Number(client.slice(i + 1));
+    clientAddress = i < 0 ? "0.0.0.0" : client.slice(0, i);
     if (!Number.isInteger(clientPort)) throw new ConfigError(key, `bad client port "${client}"`);
   }
-  return { id, host: parts[0]!, quorumPort, electionPort, observer: role === "observer", clientPort };
+  return {
+    id,
+    host: parts[0]!,
+    quorumPort,
+    electionPort,
+    observer: role === "observer",
+    clientPort,
+    clientAddress,
+  };
+}
+
+/** QuorumVerifier.toString: the text ZooKeeper keeps in /zookeeper/config for a static ensemble. */
+export function quorumConfigText(peers: readonly PeerConfig[], version = 0n): string {
+  let out = "";
+  for (const p of peers) {
+    const client = p.clientPort === undefined ? "" : `;${p.clientAddress}:${p.clientPort}`;
+    out += `server.${p.id}=${p.host}:${p.quorumPort}:${p.electionPort}:${p.observer ? "observer" : "participant"}${client}\n`;
+  }
+  return out + `version=${version.toString(16)}`;
 }
 
 /** Builds a validated config from properties; relative dirs resolve against baseDir. */

@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { randomBytes } from "node:crypto";
 import type pino from "pino";
 type Logger = pino.Logger;
-import type { ServerConfig } from "./config.js";
+import { quorumConfigText, type ServerConfig } from "./config.js";
 import { ClientConnection, type ConnectionHost } from "./client-connection.js";
 import { RequestPipeline, type ReplySink, type SessionContext } from "./request-pipeline.js";
 import { SessionTracker } from "./session-tracker.js";
@@ -162,6 +162,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
         ? deserializeTree(recovered.snapshot.bytes, recovered.snapshot.file)
         : new DataTree();
     const ensemble = c.peers.filter((p) => !p.observer).length >= 2;
+    if (ensemble) this.tree.setConfigData(this.configNodeData, 0n);
     // A member applies only what the quorum says is committed: logged txns come back through it.
     if (!ensemble) for (const { record } of recovered.txns) this.tree.apply(decodeTxn(record));
     this.logger.info(
@@ -255,10 +256,16 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     });
   }
 
+  /** What an ensemble member shows in /zookeeper/config: the static server list, as ZooKeeper does. */
+  private get configNodeData(): Uint8Array {
+    return new TextEncoder().encode(quorumConfigText(this.config.peers));
+  }
+
   /** A SNAP from the leader replaced the applied state; only happens while not serving clients. */
   replaceTree(tree: DataTree): void {
     this.closeClientConnections("state replaced by a snapshot");
     this.tree = tree;
+    tree.setConfigData(this.configNodeData, 0n);
     this.buildPipeline();
     this.sessions.clear();
     this.tracker = new SessionTracker(this.config.tickTime);

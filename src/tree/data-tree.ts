@@ -141,6 +141,19 @@ export class DataTree {
     this.putSystemNode(configZookeeper, readAclUnsafe, -1);
   }
 
+  /**
+   * ZKDatabase.initConfigInZKDatabase: an ensemble member writes its configuration into /zookeeper/config
+   * (setData with version -1 and mzxid = the config version). Not a txn: every member writes the same bytes.
+   * mtime stays 0 (ZooKeeper uses the wall clock) so that every member's tree is byte-identical.
+   */
+  setConfigData(data: Uint8Array, configVersion: bigint): void {
+    const node = this.nodeMap.get(configZookeeper)!;
+    this.dataSize += data.length - (node.data?.length ?? 0);
+    node.data = data;
+    node.stat.version = -1;
+    node.stat.mzxid = configVersion;
+  }
+
   private putSystemNode(path: string, acl: readonly ACL[], aversion: number): void {
     const stat = createStat(0n, 0n, 0n);
     stat.aversion = aversion;

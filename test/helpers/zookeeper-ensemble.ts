@@ -31,6 +31,8 @@ export interface EnsembleOptions {
   extraConfig?: Record<string, string>;
   /** How long start() and restart() wait for servers to serve as leader/follower. Default 60 s. */
   startTimeoutMs?: number;
+  /** ContainerManager's period (-Dznode.container.checkIntervalMs); ZooKeeper's default when absent. */
+  containerCheckIntervalMs?: number;
 }
 
 /** What `srvr` says a server is doing; undefined while it is not serving (electing, starting, dead). */
@@ -96,6 +98,7 @@ export class EnsembleServer {
     private readonly ports: Ports,
     readonly baseDir: string,
     private readonly startTimeoutMs: number,
+    private readonly jvmProps: readonly string[] = [],
   ) {
     this.connectString = `${host}:${ports.client}`;
     this.dataDir = join(baseDir, "data");
@@ -160,6 +163,7 @@ export class EnsembleServer {
         "-Dzookeeper.extendedTypesEnabled=true",
         "-Dzookeeper.cnxTimeout=1000",
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
+        ...this.jvmProps,
         "-cp",
         zookeeperClasspath,
         "org.apache.zookeeper.server.quorum.QuorumPeerMain",
@@ -428,6 +432,9 @@ export async function startZooKeeperEnsemble(options: EnsembleOptions = {}): Pro
         { client: ports[3 * i]!, quorum: ports[3 * i + 1]!, election: ports[3 * i + 2]! },
         join(baseDir, `server${i + 1}`),
         startTimeoutMs,
+        options.containerCheckIntervalMs === undefined
+          ? []
+          : [`-Dznode.container.checkIntervalMs=${options.containerCheckIntervalMs}`],
       ),
   );
   const ensemble = new ZooKeeperEnsemble(servers, baseDir, startTimeoutMs);

@@ -1,5 +1,6 @@
 // Command line for the differential run: node dist/test/interop/differential-run.js [--seeds N] [--first-seed S]
-//   [--ops N] [--a zookeeper] [--b corral|zookeeper]. Exits 1 on any mismatch. Default b: $INTEROP_TARGET or corral.
+//   [--ops N] [--a zookeeper] [--b corral|zookeeper] [--ensembles]. Exits 1 on any mismatch. Default b:
+//   $INTEROP_TARGET or corral. --ensembles runs both sides as 3-node ensembles, clients on a follower.
 import { parseArgs } from "node:util";
 import { runDifferential } from "./differential.js";
 import type { ServerKind } from "../helpers/servers.js";
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     a: { type: "string", default: "zookeeper" },
     b: { type: "string", default: process.env.INTEROP_TARGET ?? "corral" },
     "failing-seeds-max": { type: "string", default: "5" },
+    ensembles: { type: "boolean", default: false },
   },
 });
 
@@ -27,6 +29,7 @@ const summary = await runDifferential({
   a: kind(values.a, "--a"),
   b: kind(values.b, "--b"),
   failingSeedsMax: Number(values["failing-seeds-max"]),
+  ensembles: values.ensembles,
 });
 console.log(
   `${values.a} vs ${values.b}: ${summary.seedsRun} seeds, ${summary.opsRun} ops, ` +

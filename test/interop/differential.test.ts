@@ -28,3 +28,27 @@ test(
     assert.equal(summary.seedsRun, seeds);
   },
 );
+
+const ensembleSeeds = Number(process.env.DIFFERENTIAL_ENSEMBLE_SEEDS ?? 20);
+
+test(
+  `3-node zookeeper and ${target} ensembles agree on ${ensembleSeeds} seeds, clients on a follower`,
+  { skip: skipReason("zookeeper"), timeout: 300_000 },
+  async () => {
+    const lines: string[] = [];
+    const summary = await runDifferential({
+      firstSeed: 1,
+      seeds: ensembleSeeds,
+      opsPerSeed: 1000,
+      a: "zookeeper",
+      b: target,
+      ensembles: true,
+      log: (line) => {
+        lines.push(line);
+        console.log(line);
+      },
+    });
+    assert.equal(summary.mismatchedSeeds.length, 0, `mismatches:\n${lines.join("\n")}`);
+    assert.equal(summary.seedsRun, ensembleSeeds);
+  },
+);

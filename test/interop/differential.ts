@@ -22,6 +22,8 @@ import {
 } from "../helpers/raw-client.js";
 import { withTimeout } from "../helpers/wait.js";
 import { startServer, type ManagedServer, type ServerKind, type ServerOptions } from "../helpers/servers.js";
+import { startZooKeeperEnsemble } from "../helpers/zookeeper-ensemble.js";
+import { CorralEnsemble } from "../helpers/corral-ensemble.js";
 
 // ---------- the operations ----------
 
@@ -563,7 +565,13 @@ export function normalise(outcome: RunOutcome): string[] {
     }
     if (typeof v === "string") return path(v);
     if (typeof v === "number" || typeof v === "boolean") return v;
-    if (v instanceof Uint8Array) return Buffer.from(v).toString("hex");
+    if (v instanceof Uint8Array) {
+      // An ensemble's /zookeeper/config names its servers' ports, which differ between the two runs.
+      const text = Buffer.from(v).toString("utf8");
+      if (/^server\.\d+=/.test(text) && text.includes("version="))
+        return "config:" + text.replace(/:\d+/g, ":PORT");
+      return Buffer.from(v).toString("hex");
+    }
     if (Array.isArray(v)) {
       const items = v.map((x) => conv(x));
       return items.every((x) => typeof x === "string") && key !== "acl" ? [...items].sort() : items;
@@ -647,6 +655,11 @@ export interface DifferentialOptions {
   b: ServerKind;
   /** Stop after this many seeds with mismatches (the rest would repeat the story). */
   failingSeedsMax?: number;
+  /**
+   * Run against 3-node ensembles of each instead of standalone servers; every client of a seed talks to the
+   * same follower, so its writes are forwarded to the leader and its reads are served by the follower.
+   */
+  ensembles?: boolean;
   log?: (line: string) => void;
 }
 
@@ -666,13 +679,11 @@ export const differentialServerOptions: ServerOptions = {
 export async function runDifferential(options: DifferentialOptions): Promise<DifferentialSummary> {
   const log = options.log ?? ((line: string) => console.log(line));
   const started = Date.now();
-  const servers: ManagedServer[] = [];
+  const servers: { stop(): Promise<void> }[] = [];
   try {
-    servers.push(await startServer(options.a, differentialServerOptions));
-    servers.push(await startServer(options.b, differentialServerOptions));
-    const [sa, sb] = servers as [ManagedServer, ManagedServer];
-    const a: Endpoint = { name: `${options.a}@${sa.connectString}`, host: sa.host, port: sa.port };
-    const b: Endpoint = { name: `${options.b}@${sb.connectString}`, host: sb.host, port: sb.port };
+    const start = options.ensembles === true ? startEnsembleEndpoint : startStandaloneEndpoint;
+    const a = await start(options.a, servers);
+    const b = await start(options.b, servers);
     const runId = started.toString(36);
     const mismatchedSeeds: SeedReport[] = [];
     let seedsRun = 0;
@@ -692,4 +703,38 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
   } finally {
     for (const s of servers) await s.stop();
   }
+}
+
+async function startStandaloneEndpoint(
+  kind: ServerKind,
+  started: { stop(): Promise<void> }[],
+): Promise<Endpoint> {
+  const s: ManagedServer = await startServer(kind, differentialServerOptions);
+  started.push(s);
+  return { name: `${kind}@${s.connectString}`, host: s.host, port: s.port };
+}
+
+/** A 3-node ensemble of `kind`; the endpoint is one of its followers. */
+async function startEnsembleEndpoint(
+  kind: ServerKind,
+  started: { stop(): Promise<void> }[],
+): Promise<Endpoint> {
+  if (kind === "zookeeper") {
+    const e = await startZooKeeperEnsemble({ size: 3, containerCheckIntervalMs: 3_600_000 });
+    started.push(e);
+    const f = (await e.followers())[0]!;
+    return { name: `zookeeper-ensemble@${f.connectString}`, host: f.host, port: f.port };
+  }
+  const e = await CorralEnsemble.start({
+    size: 3,
+    extraConfig: {
+      "znode.container.checkIntervalMs": "3600000",
+      forceSync: "no",
+      extendedTypesEnabled: "true",
+    },
+  });
+  started.push(e);
+  const leader = await e.waitForQuorum();
+  const f = e.members.find((m) => m !== leader)!;
+  return { name: `corral-ensemble@${f.connectString}`, host: f.host, port: f.clientPort };
 }

@@ -1,7 +1,12 @@
 // zoo.cfg parsing: ZooKeeper's keys and defaults, and errors that name the key.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { configFromProperties, defaultConfig, parseProperties } from "../../src/server/config.js";
+import {
+  configFromProperties,
+  defaultConfig,
+  parseProperties,
+  quorumConfigText,
+} from "../../src/server/config.js";
 import { ConfigError } from "../../src/base/errors.js";
 
 const parse = (text: string) => configFromProperties(parseProperties(text), "/base");
@@ -61,4 +66,17 @@ test("npm start's config is standalone on 127.0.0.1:2181 with data under ./data"
   assert.equal(c.clientPort, 2181);
   assert.equal(c.dataDir, "/repo/data");
   assert.deepEqual(c.peers, []);
+});
+
+test("an ensemble's /zookeeper/config text is QuorumVerifier's", () => {
+  const c = parse(
+    "dataDir=/d\nserver.1=h1:2888:3888;2181\nserver.2=h2:2888:3888:observer;10.0.0.2:2182\nserver.3=h3:1:2\n",
+  );
+  assert.equal(
+    quorumConfigText(c.peers),
+    "server.1=h1:2888:3888:participant;0.0.0.0:2181\n" +
+      "server.2=h2:2888:3888:observer;10.0.0.2:2182\n" +
+      "server.3=h3:1:2:participant\n" +
+      "version=0",
+  );
 });
