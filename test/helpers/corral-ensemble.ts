@@ -13,6 +13,8 @@ import { waitFor } from "./wait.js";
 
 export interface EnsembleOptions {
   size?: number;
+  /** How many of the `size` members (the last ones) are observers. Default 0. */
+  observers?: number;
   tickTime?: number;
   initLimit?: number;
   syncLimit?: number;
@@ -169,8 +171,10 @@ export class CorralEnsemble {
     const ports: { client: number; quorum: number; election: number }[] = [];
     for (let i = 0; i < size; i++)
       ports.push({ client: await freePort(), quorum: await freePort(), election: await freePort() });
+    const firstObserver = size - (options.observers ?? 0);
     const serverLines = ports.map(
-      (p, i) => `server.${i + 1}=127.0.0.1:${p.quorum}:${p.election};127.0.0.1:${p.client}`,
+      (p, i) =>
+        `server.${i + 1}=127.0.0.1:${p.quorum}:${p.election}${i >= firstObserver ? ":observer" : ""};127.0.0.1:${p.client}`,
     );
     const secret = randomBytes(32);
     const members: EnsembleMemberProcess[] = [];
@@ -228,7 +232,7 @@ export class CorralEnsemble {
       async () => {
         const modes = await Promise.all(among.map((m) => m.mode()));
         const leaders = among.filter((_, i) => modes[i] === "leader");
-        const followers = modes.filter((m) => m === "follower").length;
+        const followers = modes.filter((m) => m === "follower" || m === "observer").length;
         if (leaders.length !== 1 || followers !== among.length - 1) return false;
         leader = leaders[0];
         return true;
