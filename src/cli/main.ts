@@ -12,6 +12,12 @@ commands:
   server [zoo.cfg]    run a server (standalone on 127.0.0.1:2181 with data under ./data when no file is given)
   shell [-server host:port] [command...]
                       zkCli-compatible shell; runs one command and exits when a command is given
+  logdump <log file | dataLogDir> [--json] [--chop ZXID [--yes]]
+                      print txn log records (CRC checked); --chop drops txns after ZXID (dry run without --yes)
+  snapdump <snapshot file> [--json] [-d]
+                      print a snapshot's zxid, node and session counts (CRC checked); -d every node's stat
+  cleanup <dataDir> [dataLogDir] -n N
+                      keep the newest N (>= 3) snapshots and the log segments they need
 `;
 
 function makeLogger(): Logger {
@@ -68,6 +74,21 @@ async function main(argv: string[]): Promise<void> {
     case "shell": {
       const { runShellCommand } = await import("./shell.js");
       code = await runShellCommand(rest);
+      break;
+    }
+    case "logdump": {
+      const { runLogdump } = await import("./logdump.js");
+      code = await runLogdump(rest);
+      break;
+    }
+    case "snapdump": {
+      const { runSnapdump } = await import("./snapdump.js");
+      code = await runSnapdump(rest);
+      break;
+    }
+    case "cleanup": {
+      const { runCleanup } = await import("./cleanup.js");
+      code = await runCleanup(rest);
       break;
     }
     case "bench": {
