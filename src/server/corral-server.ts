@@ -752,6 +752,30 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
   get approximateDataSize(): number {
     return this.tree.approximateDataSize;
   }
+  get watchCount(): number {
+    return this.tree.watches.dataWatches.size + this.tree.watches.childWatches.size;
+  }
+  get sessionExpiries(): Array<[number, bigint[]]> {
+    return this.tracker.buckets();
+  }
+  get ephemeralsBySession(): Array<[bigint, string[]]> {
+    return this.tree.sessionsWithEphemerals().map((sid) => [sid, this.tree.getEphemerals(sid)]);
+  }
+  private watcherSession(watcher: number): bigint {
+    return this.connectionsById.get(watcher)?.sessionId ?? 0n;
+  }
+  dataWatchesBySession(): Array<[bigint, string[]]> {
+    return [...this.tree.watches.dataWatches.byWatcher()].map(([w, paths]) => [
+      this.watcherSession(w),
+      paths,
+    ]);
+  }
+  dataWatchersByPath(): Array<[string, bigint[]]> {
+    return [...this.tree.watches.dataWatches.byPath()].map(([path, ws]) => [
+      path,
+      ws.map((w) => this.watcherSession(w)),
+    ]);
+  }
   resetStats(): void {
     this.packetsReceived = 0;
     this.packetsSent = 0;

@@ -8,7 +8,7 @@ interface Tracked {
 
 export class SessionTracker {
   private readonly sessions = new Map<bigint, Tracked>();
-  private readonly buckets = new Map<number, Set<bigint>>();
+  private readonly bucketsByDeadline = new Map<number, Set<bigint>>();
 
   constructor(private readonly tickTimeMs: number) {}
 
@@ -36,10 +36,10 @@ export class SessionTracker {
     if (s === undefined) return false;
     const next = this.bucketOf(nowMs + s.timeoutMs);
     if (next === s.expiresAtMs) return true;
-    this.buckets.get(s.expiresAtMs)?.delete(sessionId);
+    this.bucketsByDeadline.get(s.expiresAtMs)?.delete(sessionId);
     s.expiresAtMs = next;
-    let b = this.buckets.get(next);
-    if (b === undefined) this.buckets.set(next, (b = new Set()));
+    let b = this.bucketsByDeadline.get(next);
+    if (b === undefined) this.bucketsByDeadline.set(next, (b = new Set()));
     b.add(sessionId);
     return true;
   }
@@ -47,19 +47,24 @@ export class SessionTracker {
   remove(sessionId: bigint): void {
     const s = this.sessions.get(sessionId);
     if (s === undefined) return;
-    this.buckets.get(s.expiresAtMs)?.delete(sessionId);
+    this.bucketsByDeadline.get(s.expiresAtMs)?.delete(sessionId);
     this.sessions.delete(sessionId);
   }
 
   /** Sessions whose deadline has passed; they stay tracked until remove() (their closeSession commits). */
   expired(nowMs: number): bigint[] {
     const out: bigint[] = [];
-    for (const [at, ids] of this.buckets) {
+    for (const [at, ids] of this.bucketsByDeadline) {
       if (at > nowMs) continue;
       for (const id of ids) out.push(id);
-      this.buckets.delete(at);
+      this.bucketsByDeadline.delete(at);
     }
     return out;
+  }
+
+  /** The expiry buckets (deadline, sessions), soonest first, for the `dump` four-letter word. */
+  buckets(): Array<[number, bigint[]]> {
+    return [...this.bucketsByDeadline].sort((a, b) => a[0] - b[0]).map(([at, ids]) => [at, [...ids]]);
   }
 
   get size(): number {

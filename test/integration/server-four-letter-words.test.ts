@@ -59,3 +59,41 @@ test("a word not on 4lw.commands.whitelist is refused with ZooKeeper's message",
   );
   assert.match(await fourLetterWord(s.host, s.port, "srvr"), /^Zookeeper version/);
 });
+
+test("wchc, wchp, wchs, dump, dirs, gtmk, stmk, hash, crst and srst answer in ZooKeeper's layout", async () => {
+  const s = await startCorral();
+  servers.push(s);
+  const ask = (w: string): Promise<string> => fourLetterWord(s.host, s.port, w);
+  const c = await RawClient.connect(s.host, s.port);
+  await c.create("/eph", Buffer.from("e"), 1);
+  await c.create("/w", Buffer.from("w"), 0);
+  await c.getData("/w", true);
+  await c.getChildren("/", true);
+  const sid = "0x" + BigInt.asUintN(64, c.sessionId).toString(16);
+  assert.equal(await ask("wchc"), `${sid}\n\t/w\n\n`);
+  assert.equal(await ask("wchp"), `/w\n\t${sid}\n\n`);
+  assert.equal(await ask("wchs"), "1 connections watching 1 paths\nTotal watches:1\n");
+  assert.match(await ask("mntr"), /^zk_watch_count\t2$/m);
+  const dump = await ask("dump");
+  assert.match(dump, new RegExp(`^SessionTracker dump:\nSession Sets \\(\\d+\\)/\\(1\\):\n`));
+  assert.match(
+    dump,
+    new RegExp(`^\\d+ expire at \\w{3} \\w{3} \\d{2} [\\d:]{8} \\S+ \\d{4}:\n\t${sid}$`, "m"),
+  );
+  assert.match(
+    dump,
+    new RegExp(`ephemeral nodes dump:\nSessions with Ephemerals \\(1\\):\n${sid}:\n\t/eph\n`),
+  );
+  assert.match(dump, new RegExp(`Connections dump:\nConnections Sets \\(\\d+\\)/\\(\\d+\\):\n`));
+  assert.match(dump, new RegExp(`^\tip: /127\\.0\\.0\\.1:\\d+ sessionId: ${sid}$`, "m"));
+  assert.match(await ask("dirs"), /^datadir_size: \d+\nlogdir_size: \d+\n$/);
+  assert.match(await ask("conf"), /^dataDirSize=\d+\n/m);
+  assert.equal(await ask("gtmk"), "306");
+  assert.equal(await ask("stmk"), "");
+  assert.equal(await ask("hash"), "");
+  assert.equal(await ask("crst"), "Connection stats reset.\n");
+  assert.match(await ask("cons"), new RegExp(`sid=${sid},lop=NA,.*lzxid=0xffffffffffffffff,lresp=0,`));
+  assert.equal(await ask("srst"), "Server stats reset.\n");
+  assert.match(await ask("srvr"), /^Received: \d+$/m);
+  await c.close();
+});
