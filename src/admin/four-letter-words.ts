@@ -30,6 +30,8 @@ export interface ConnectionStats {
 
 export interface ServerStats {
   readonly config: ServerConfig;
+  /** ZooTrace's mask: gtmk shows it, stmk sets it. */
+  readonly traceMask: bigint;
   readonly mode: string;
   readonly lastZxid: bigint;
   readonly nodeCount: number;
@@ -328,11 +330,10 @@ export function fourLetterWord(word: string, s: ServerStats): string {
     }
     case "gtmk":
       // TraceMaskCommand: pw.print(long), no newline.
-      return String(defaultTraceMask);
+      return String(s.traceMask);
     case "stmk":
-      // NIOServerCnxn reads 8 more bytes (the new mask, big-endian) and echoes it as a decimal. ClientConnection
-      // does not hand us the bytes after the word, so we answer as ZooKeeper does when they are missing: the
-      // read finds nothing, getLong throws, and the connection closes with no reply; the mask is unchanged.
+      // With its 8 mask bytes, stmk is answered by the server (it sets the mask); without them the connection
+      // closes with no reply before reaching here, as ZooKeeper's getLong fails.
       return "";
     case "hash":
       // DigestCommand prints "<zxid hex>: <digest>" for each zxid divisible by DIGEST_LOG_INTERVAL (128) in

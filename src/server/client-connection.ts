@@ -7,7 +7,7 @@ import { connectionRequestsOutstandingLowWater, connectionRequestsOutstandingMax
 
 export interface ConnectionHost {
   /** A four-letter word arrived in place of the first frame; returns the text to send before closing. */
-  fourLetterWord(word: string, conn: ClientConnection): string | Promise<string>;
+  fourLetterWord(word: string, conn: ClientConnection, arg?: Uint8Array): string | Promise<string>;
   /** The first frame: a ConnectRequest. */
   onConnectFrame(conn: ClientConnection, frame: Uint8Array): void;
   /** Any later frame: RequestHeader + body. */
@@ -30,6 +30,8 @@ export class ClientConnection {
   packetsReceived = 0;
   packetsSent = 0;
   lastZxid = 0n;
+  /** The xid of the last request answered (cons' lcxid); -1 before any. */
+  lastCxid = -1;
   sessionTimeoutMs = 0;
   lastResponseMs = 0;
   lastOpName = "NA";
@@ -73,7 +75,15 @@ export class ClientConnection {
         this.firstBytes = false;
         const word = FrameDecoder.fourLetterWord(chunk.subarray(0, 4));
         if (word !== undefined) {
-          void this.answerFourLetterWord(word);
+          // stmk carries the new trace mask in the 8 bytes after the word, read from the same packet as
+          // NIOServerCnxn does; when they are not there ZooKeeper closes without a reply, and so do we.
+          const arg = word === "stmk" ? (chunk.length >= 12 ? chunk.subarray(4, 12) : null) : undefined;
+          if (arg === null) {
+            this.closed = true;
+            this.socket.destroy();
+            return;
+          }
+          void this.answerFourLetterWord(word, arg);
           return;
         }
       }
@@ -98,9 +108,9 @@ export class ClientConnection {
     }
   }
 
-  private async answerFourLetterWord(word: string): Promise<void> {
+  private async answerFourLetterWord(word: string, arg: Uint8Array | undefined): Promise<void> {
     try {
-      const text = await this.host.fourLetterWord(word, this);
+      const text = await this.host.fourLetterWord(word, this, arg);
       this.socket.end(text);
     } catch (e) {
       this.host.log("warn", "four-letter word failed", { word, err: (e as Error).message });

@@ -40,6 +40,10 @@ export interface ServerConfig {
   containerCheckIntervalMs: number;
   adminEnableServer: boolean;
   adminServerPort: number;
+  /** metricsProvider.className: when set (ZooKeeper's PrometheusMetricsProvider or any value), serve /metrics. */
+  metricsProviderClassName: string | undefined;
+  metricsHttpPort: number;
+  metricsHttpHost: string;
   /** Which server of the ensemble this is (myid), 1 for standalone unless set. */
   myid: number;
   peers: PeerConfig[];
@@ -242,6 +246,9 @@ export function configFromProperties(props: Map<string, string>, baseDir: string
     containerCheckIntervalMs: int(props, "znode.container.checkIntervalMs", 60000, 10),
     adminEnableServer: bool(props, "admin.enableServer", false),
     adminServerPort: port(props, "admin.serverPort", 8080),
+    metricsProviderClassName: props.get("metricsProvider.className") || undefined,
+    metricsHttpPort: port(props, "metricsProvider.httpPort", 7000),
+    metricsHttpHost: props.get("metricsProvider.httpHost") ?? "0.0.0.0",
     myid: int(props, "myid", 1, 0, 255),
     peers: peers.sort((a, b) => a.id - b.id),
     unknownKeys,

@@ -2,6 +2,7 @@
 // Standalone is an ensemble of one; all I/O of the server lives here and in its siblings.
 import { createServer, type Server, type Socket } from "node:net";
 import { randomBytes } from "node:crypto";
+import type { Server as HttpServer } from "node:http";
 import type pino from "pino";
 type Logger = pino.Logger;
 import { quorumConfigText, type ServerConfig } from "./config.js";
@@ -26,7 +27,8 @@ import { purge } from "../storage/purge.js";
 import { lockDataDir, readMyid, readOrCreateSecret, type DataDirLock } from "../storage/data-dir.js";
 import { serializeTree, deserializeTree } from "../storage/tree-snapshot.js";
 import { encodeTxn, decodeTxn } from "../protocol/txn-codec.js";
-import { fourLetterWord, type ServerStats } from "../admin/four-letter-words.js";
+import { defaultTraceMask, fourLetterWord, type ServerStats } from "../admin/four-letter-words.js";
+import { Metrics, closeMetricsServer } from "../admin/metrics.js";
 import { zxidHex } from "../base/zxid.js";
 import { ConfigError } from "../base/errors.js";
 import { EnsembleMember, type MemberServer } from "./ensemble-member.js";
@@ -128,7 +130,10 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
   private txnsSinceSnapshot = 0;
   private snapshotInFlight = false;
   private stopped = false;
+  private metricsServer: HttpServer | null = null;
   readonly startedMs = Date.now();
+  /** ZooTrace's mask, which gtmk shows and stmk sets; Corral logs through pino and only reports it. */
+  traceMask = defaultTraceMask;
   // ServerStats
   packetsReceived = 0;
   packetsSent = 0;
@@ -217,6 +222,10 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
       this.timers.push(setInterval(() => void this.purge(), c.autopurgePurgeInterval * 3600_000));
     }
     for (const t of this.timers) t.unref();
+    if (c.metricsProviderClassName !== undefined) {
+      this.metricsServer = await new Metrics(this).listen(c.metricsHttpPort, c.metricsHttpHost);
+      this.logger.info({ host: c.metricsHttpHost, port: c.metricsHttpPort }, "serving /metrics");
+    }
     this.logger.info(
       { address: c.clientPortAddress, port: this.port, dataDir: c.dataDir },
       "serving clients",
@@ -227,6 +236,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    if (this.metricsServer !== null) await closeMetricsServer(this.metricsServer);
     await this.member?.stop();
     for (const conn of this.connections) conn.socket.destroy();
     await new Promise<void>((resolve) => this.net.close(() => resolve()));
@@ -486,10 +496,15 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     this.logger[level](fields ?? {}, msg);
   }
 
-  fourLetterWord(word: string, conn: ClientConnection): string {
+  fourLetterWord(word: string, conn: ClientConnection, arg?: Uint8Array): string {
     void conn;
     if (!this.config.fourLetterWords.has(word)) {
       return `${word} is not executed because it is not in the whitelist.\n`;
+    }
+    if (word === "stmk" && arg !== undefined) {
+      // SetTraceMaskCommand: the mask is a big-endian long; the answer is the new mask in decimal.
+      this.traceMask = new DataView(arg.buffer, arg.byteOffset, 8).getBigInt64(0);
+      return String(this.traceMask);
     }
     if (this.member !== null && !this.member.serving && notServingWords.has(word)) return notServingText;
     const text = fourLetterWord(word, this);
@@ -699,6 +714,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     }
     conn.lastResponseMs = now;
     conn.lastOpName = lastOpNames.get(op) ?? "NA";
+    if (xid >= 0) conn.lastCxid = xid;
     conn.send(wire.replyFrame(xid, zxid, err, response));
   }
 

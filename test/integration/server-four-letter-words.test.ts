@@ -1,6 +1,7 @@
 // Four-letter words answer in ZooKeeper's layout, and only those on the whitelist.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { startCorral } from "../helpers/corral-process.js";
 import type { ManagedServer } from "../helpers/managed-process.js";
 import { fourLetterWord } from "../helpers/four-letter-word.js";
@@ -95,5 +96,28 @@ test("wchc, wchp, wchs, dump, dirs, gtmk, stmk, hash, crst and srst answer in Zo
   assert.match(await ask("cons"), new RegExp(`sid=${sid},lop=NA,.*lzxid=0xffffffffffffffff,lresp=0,`));
   assert.equal(await ask("srst"), "Server stats reset.\n");
   assert.match(await ask("srvr"), /^Received: \d+$/m);
+  await c.close();
+});
+
+test("stmk sets the trace mask from the 8 bytes after the word, and gtmk shows it", async () => {
+  const s = await startCorral();
+  servers.push(s);
+  const reply = await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect({ host: s.host, port: s.port }, () => {
+      const msg = Buffer.alloc(12);
+      msg.write("stmk", 0, "ascii");
+      msg.writeBigInt64BE(256n, 4);
+      socket.write(msg);
+    });
+    socket.on("data", (c: Buffer) => chunks.push(c));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(Buffer.concat(chunks).toString()));
+  });
+  assert.equal(reply, "256");
+  assert.equal(await fourLetterWord(s.host, s.port, "gtmk"), "256");
+  const c = await RawClient.connect(s.host, s.port);
+  await c.exists("/");
+  assert.match(await fourLetterWord(s.host, s.port, "cons"), /,lcxid=0x1,/);
   await c.close();
 });
