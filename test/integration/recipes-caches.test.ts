@@ -1,32 +1,13 @@
 // NodeCache and ChildrenCache against a real server: the initial state first, then every change as an event.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ZooKeeperClient } from "../../src/client/index.js";
 import { ChildrenCache, NodeCache, type ChildData } from "../../src/recipes/index.js";
-import { interopTarget, skipReason, startServer, type ManagedServer } from "../helpers/servers.js";
+import { serverFixture } from "../helpers/server-fixture.js";
 import { waitFor } from "../helpers/wait.js";
 import { TcpProxy } from "../helpers/tcp-proxy.js";
 
-const kind = interopTarget();
-const skip = skipReason(kind);
-let server: ManagedServer | undefined;
-const clients: ZooKeeperClient[] = [];
-const proxies: TcpProxy[] = [];
-
-before(async () => {
-  if (skip === undefined) server = await startServer(kind);
-});
-after(async () => {
-  for (const c of clients) await c.close();
-  for (const p of proxies) await p.stop();
-  await server?.stop();
-});
-
-async function connect(connectString = server!.connectString): Promise<ZooKeeperClient> {
-  const zk = await ZooKeeperClient.connect(connectString, { sessionTimeoutMs: 10_000 });
-  clients.push(zk);
-  return zk;
-}
+const fixture = serverFixture();
+const { skip, proxies, connect } = fixture;
 
 const text = (d: ChildData | undefined): string | undefined =>
   d === undefined ? undefined : Buffer.from(d.data).toString();
@@ -56,7 +37,7 @@ test(
   "NodeCache: a node that does not exist yet is seen when created; changes while disconnected arrive after",
   { skip, timeout: 30_000 },
   async () => {
-    const proxy = await TcpProxy.create(server!.port);
+    const proxy = await TcpProxy.create(fixture.server.port);
     proxies.push(proxy);
     const zk = await connect(proxy.connectString);
     const writer = await connect();

@@ -1,33 +1,14 @@
 // SharedCount and DistributedAtomicLong against a real server: exact sums under contention, watches, and an
 // increment whose reply was lost applied exactly once.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ZooKeeperClient } from "../../src/client/index.js";
 import { DistributedAtomicLong, SharedCount } from "../../src/recipes/index.js";
-import { interopTarget, skipReason, startServer, type ManagedServer } from "../helpers/servers.js";
+import { serverFixture } from "../helpers/server-fixture.js";
 import { waitFor } from "../helpers/wait.js";
 import { TcpProxy } from "../helpers/tcp-proxy.js";
 
-const kind = interopTarget();
-const skip = skipReason(kind);
-let server: ManagedServer | undefined;
-const clients: ZooKeeperClient[] = [];
-const proxies: TcpProxy[] = [];
-
-before(async () => {
-  if (skip === undefined) server = await startServer(kind);
-});
-after(async () => {
-  for (const c of clients) await c.close();
-  for (const p of proxies) await p.stop();
-  await server?.stop();
-});
-
-async function connect(connectString = server!.connectString): Promise<ZooKeeperClient> {
-  const zk = await ZooKeeperClient.connect(connectString, { sessionTimeoutMs: 10_000 });
-  clients.push(zk);
-  return zk;
-}
+const fixture = serverFixture();
+const { skip, proxies, connect } = fixture;
 
 const contenders = 5;
 const perContender = 40;
@@ -83,7 +64,7 @@ test(
   "DistributedAtomicLong: an increment whose reply is lost is applied exactly once",
   { skip, timeout: 30_000 },
   async () => {
-    const proxy = await TcpProxy.create(server!.port);
+    const proxy = await TcpProxy.create(fixture.server.port);
     proxies.push(proxy);
     const zk = await connect(proxy.connectString);
     const direct = await connect();

@@ -1,29 +1,11 @@
 // PersistentNode and GroupMember against a real server: a node kept in place, a group whose members come and go.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ZooKeeperClient } from "../../src/client/index.js";
 import { GroupMember, PersistentNode } from "../../src/recipes/index.js";
-import { interopTarget, skipReason, startServer, type ManagedServer } from "../helpers/servers.js";
+import { serverFixture } from "../helpers/server-fixture.js";
 import { waitFor } from "../helpers/wait.js";
 
-const kind = interopTarget();
-const skip = skipReason(kind);
-let server: ManagedServer | undefined;
-const clients: ZooKeeperClient[] = [];
-
-before(async () => {
-  if (skip === undefined) server = await startServer(kind);
-});
-after(async () => {
-  for (const c of clients) await c.close();
-  await server?.stop();
-});
-
-async function connect(): Promise<ZooKeeperClient> {
-  const zk = await ZooKeeperClient.connect(server!.connectString, { sessionTimeoutMs: 10_000 });
-  clients.push(zk);
-  return zk;
-}
+const { skip, connect } = serverFixture();
 
 test(
   "PersistentNode: an ephemeral node deleted by someone else comes back, with the latest data",

@@ -1,30 +1,12 @@
 // DistributedQueue against a real server: producers and consumers at once, every item taken exactly once and
 // in order; Curator's item format; take() waiting, timing out and aborting.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ZooKeeperClient } from "../../src/client/index.js";
 import { DistributedQueue, decodeQueueItem, encodeQueueItem } from "../../src/recipes/index.js";
-import { interopTarget, skipReason, startServer, type ManagedServer } from "../helpers/servers.js";
+import { serverFixture } from "../helpers/server-fixture.js";
 import { waitFor, withTimeout } from "../helpers/wait.js";
 
-const kind = interopTarget();
-const skip = skipReason(kind);
-let server: ManagedServer | undefined;
-const clients: ZooKeeperClient[] = [];
-
-before(async () => {
-  if (skip === undefined) server = await startServer(kind);
-});
-after(async () => {
-  for (const c of clients) await c.close();
-  await server?.stop();
-});
-
-async function connect(): Promise<ZooKeeperClient> {
-  const zk = await ZooKeeperClient.connect(server!.connectString, { sessionTimeoutMs: 10_000 });
-  clients.push(zk);
-  return zk;
-}
+const { kind, skip, connect } = serverFixture();
 
 const text = (b: Uint8Array | undefined): string | undefined =>
   b === undefined ? undefined : Buffer.from(b).toString();

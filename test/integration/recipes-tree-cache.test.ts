@@ -1,33 +1,15 @@
 // TreeCache against a real server: a consistent initial load, then nodeAdded/nodeUpdated/nodeRemoved events,
 // and a cache (and an event log) that matches the server after a burst of changes at every depth.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ZooKeeperClient, NoNodeError } from "../../src/client/index.js";
 import { TreeCache, type ChildData } from "../../src/recipes/index.js";
-import { interopTarget, skipReason, startServer, type ManagedServer } from "../helpers/servers.js";
+import { serverFixture } from "../helpers/server-fixture.js";
 import { waitFor } from "../helpers/wait.js";
 import { TcpProxy } from "../helpers/tcp-proxy.js";
 
-const kind = interopTarget();
-const skip = skipReason(kind);
-let server: ManagedServer | undefined;
-const clients: ZooKeeperClient[] = [];
-const proxies: TcpProxy[] = [];
-
-before(async () => {
-  if (skip === undefined) server = await startServer(kind);
-});
-after(async () => {
-  for (const c of clients) await c.close();
-  for (const p of proxies) await p.stop();
-  await server?.stop();
-});
-
-async function connect(connectString = server!.connectString): Promise<ZooKeeperClient> {
-  const zk = await ZooKeeperClient.connect(connectString, { sessionTimeoutMs: 10_000 });
-  clients.push(zk);
-  return zk;
-}
+const fixture = serverFixture();
+const { skip, proxies, connect } = fixture;
 
 const text = (d: ChildData): string => Buffer.from(d.data).toString();
 
@@ -159,7 +141,7 @@ test(
   "a root that does not exist yet; maxDepth; changes while disconnected arrive after",
   { skip, timeout: 30_000 },
   async () => {
-    const proxy = await TcpProxy.create(server!.port);
+    const proxy = await TcpProxy.create(fixture.server.port);
     proxies.push(proxy);
     const zk = await connect(proxy.connectString);
     const writer = await connect();
