@@ -25,8 +25,6 @@ export class ClientConnection {
   readonly establishedMs = Date.now();
   /** The session this connection carries once the handshake completes (0n before). */
   sessionId = 0n;
-  /** Requests received and not yet answered; the socket pauses above a high-water mark. */
-  outstanding = 0;
   packetsReceived = 0;
   packetsSent = 0;
   lastZxid = 0n;
@@ -44,7 +42,13 @@ export class ClientConnection {
   private pending: Uint8Array[] = [];
   private flushScheduled = false;
   private paused = false;
+  /** When each request not yet answered arrived, oldest first (replies leave in request order). */
   private readonly startTimes: number[] = [];
+
+  /** Requests received and not yet answered; the socket pauses above a high-water mark. */
+  get outstanding(): number {
+    return this.startTimes.length;
+  }
 
   constructor(
     readonly socket: Socket,
@@ -143,7 +147,6 @@ export class ClientConnection {
   /** Counts a request in; pauses reading when too many are outstanding (backpressure). */
   requestStarted(nowMs: number): void {
     this.startTimes.push(nowMs);
-    this.outstanding++;
     if (!this.paused && this.outstanding >= connectionRequestsOutstandingMax) {
       this.paused = true;
       this.socket.pause();
@@ -152,10 +155,9 @@ export class ClientConnection {
 
   /** Counts a reply out (replies leave in request order); returns when its request arrived. */
   requestFinished(): number | undefined {
-    if (this.outstanding === 0) return undefined;
-    this.outstanding--;
+    const started = this.startTimes.shift();
     this.maybeResume();
-    return this.startTimes.shift();
+    return started;
   }
 
   private maybeResume(): void {

@@ -200,13 +200,7 @@ export class RequestPipeline {
 
   /** A read (or any request answered locally): runs once every earlier request of its session is answered. */
   submitRead(ctx: SessionContext, xid: number, op: number, request: Request): void {
-    const run = (): void => this.runRead(ctx, xid, op, request);
-    const q = this.queueOf(ctx.sessionId);
-    if (q.items.length === 0) {
-      run();
-      return;
-    }
-    q.items.push({ kind: "read", xid, op, run });
+    this.submitLocal(ctx.sessionId, xid, op, () => this.runRead(ctx, xid, op, request));
   }
 
   /** Anything local to run in session order (auth, setWatches, sync) without touching the tree's data. */

@@ -10,6 +10,7 @@ import { fourLetterWord } from "./four-letter-word.js";
 import { freePort } from "./free-port.js";
 import { repoRoot } from "./managed-process.js";
 import { waitFor } from "./wait.js";
+import { liveChildren } from "./exit-cleanup.js";
 
 export interface EnsembleOptions {
   size?: number;
@@ -23,16 +24,6 @@ export interface EnsembleOptions {
 }
 
 const outputBytesMax = 256 * 1024;
-const live = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const c of live) {
-    try {
-      c.kill("SIGKILL");
-    } catch {
-      // gone
-    }
-  }
-});
 
 export class EnsembleMemberProcess {
   readonly host = "127.0.0.1";
@@ -112,7 +103,7 @@ export class EnsembleMemberProcess {
       env: { ...process.env, CORRAL_LOG_LEVEL: process.env.CORRAL_LOG_LEVEL ?? "info" },
     });
     this.child = child;
-    live.add(child);
+    liveChildren.add(child);
     const append = (b: Buffer): void => {
       this.output += b.toString("utf8");
       if (this.output.length > outputBytesMax) this.output = this.output.slice(-outputBytesMax);
@@ -121,7 +112,7 @@ export class EnsembleMemberProcess {
     child.stderr?.on("data", append);
     this.exited = new Promise((resolve) => {
       child.once("exit", () => {
-        live.delete(child);
+        liveChildren.delete(child);
         if (this.child === child) this.paused = false;
         resolve();
       });

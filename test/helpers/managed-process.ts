@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { freePort } from "./free-port.js";
 import { isServing } from "./four-letter-word.js";
 import { waitFor } from "./wait.js";
+import { dirsToRemove, liveChildren } from "./exit-cleanup.js";
 
 /** The repository root: this file compiles to dist/test/helpers/, three levels down. */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -54,20 +55,6 @@ export class ServerStartError extends Error {
 
 const outputBytesMax = 256 * 1024;
 const stopGraceMs = 5_000;
-
-/** Children still running when the test process exits are SIGKILLed: a crashed test must not leak JVMs. */
-const live = new Set<ChildProcess>();
-const dirsToRemove = new Set<string>();
-process.on("exit", () => {
-  for (const child of live) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  for (const dir of dirsToRemove) rmSync(dir, { recursive: true, force: true });
-});
 
 class OutputTail {
   private text = "";
@@ -182,14 +169,14 @@ export class ManagedServer {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;
-    live.add(child);
+    liveChildren.add(child);
     child.stdout?.on("data", (chunk: Buffer) => this.stdoutTail.append(chunk));
     child.stderr?.on("data", (chunk: Buffer) => this.stderrTail.append(chunk));
     this.exited = new Promise((resolveExit) => {
       const done = (code: number | null, signal: NodeJS.Signals | null): void => {
         this.exitCode = code;
         this.exitSignal = signal;
-        live.delete(child);
+        liveChildren.delete(child);
         resolveExit();
       };
       child.once("exit", done);

@@ -10,6 +10,7 @@ import { freePort } from "./free-port.js";
 import { repoRoot } from "./managed-process.js";
 import { waitFor } from "./wait.js";
 import { zookeeperClasspath, zookeeperUnavailableReason } from "./zookeeper-process.js";
+import { dirsToRemove, liveChildren } from "./exit-cleanup.js";
 
 export interface EnsembleOptions {
   /** Number of voting servers. Default 3. */
@@ -41,20 +42,6 @@ export type ZooKeeperMode = "leader" | "follower" | "observer" | "standalone";
 const host = "127.0.0.1";
 const outputCharsMax = 256 * 1024;
 const stopGraceMs = 5_000;
-
-/** Children still running when the test process exits are SIGKILLed: a crashed test must not leak JVMs. */
-const live = new Set<ChildProcess>();
-const dirsToRemove = new Set<string>();
-process.on("exit", () => {
-  for (const child of live) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  for (const dir of dirsToRemove) rmSync(dir, { recursive: true, force: true });
-});
 
 /** Why an ensemble cannot run here (no java, a jar missing), or undefined when it can. */
 export function zookeeperEnsembleUnavailableReason(): string | undefined {
@@ -172,7 +159,7 @@ export class EnsembleServer {
       { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] },
     );
     this.child = child;
-    live.add(child);
+    liveChildren.add(child);
     const tail = (text: string, chunk: Buffer): string => {
       const joined = text + chunk.toString("utf8");
       return joined.length > outputCharsMax ? joined.slice(joined.length - outputCharsMax) : joined;
@@ -185,7 +172,7 @@ export class EnsembleServer {
           this.exitCode = code;
           this.exitSignal = signal;
         }
-        live.delete(child);
+        liveChildren.delete(child);
         resolveExit();
       };
       child.once("exit", done);
