@@ -18,14 +18,20 @@ test("a server writes snapshots every snapCount txns and recovers from snapshot 
   servers.push(s);
   const c = await RawClient.connect(s.host, s.port);
   await c.create("/snap", null);
-  const writes: Promise<string>[] = [];
-  for (let i = 0; i < 450; i++) writes.push(c.create(`/snap/n${i}`, Buffer.from(`v${i}`)));
-  await Promise.all(writes);
-  await c.setData("/snap/n7", Buffer.from("changed"));
   const snapDir = join(s.dataDir, "version-2");
-  await waitFor(() => readdirSync(snapDir).filter((f) => f.startsWith("snapshot.")).length >= 2, {
-    message: "snapshots to be written",
-  });
+  const snapshots = (): number => readdirSync(snapDir).filter((f) => f.startsWith("snapshot.")).length;
+  // Three batches of 150 writes, each after the previous batch's snapshot is on disk: a snapshot still being
+  // written when more than snapCount txns arrive is not followed by a second one, so a single burst may
+  // leave only one snapshot on a slow machine.
+  for (let batch = 0; batch < 3; batch++) {
+    const writes: Promise<string>[] = [];
+    for (let i = batch * 150; i < (batch + 1) * 150; i++)
+      writes.push(c.create(`/snap/n${i}`, Buffer.from(`v${i}`)));
+    await Promise.all(writes);
+    await waitFor(() => snapshots() >= batch + 1, { timeoutMs: 20_000, message: `snapshot ${batch + 1}` });
+  }
+  await c.setData("/snap/n7", Buffer.from("changed"));
+  assert.ok(snapshots() >= 2, "snapshots every snapCount txns");
   c.destroy();
   await s.kill9();
   await s.restart();
