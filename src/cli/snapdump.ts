@@ -107,7 +107,7 @@ export async function runSnapdump(args: string[]): Promise<number> {
       sessionCount: sessions.length,
     };
     if (details) {
-      doc.sessions = sessions.map(([id, timeOut]) => ({ id: hex(id), timeOut }));
+      doc.sessions = sessions.map(([id, s]) => ({ id: hex(id), timeOut: s.timeOut }));
       doc.nodes = nodes.map(([path, n]) => ({
         path,
         ...statJson(n.stat),
@@ -126,7 +126,7 @@ export async function runSnapdump(args: string[]): Promise<number> {
   if (details) {
     for (const [path, n] of nodes)
       lines.push(`${path} ${statText(n.stat)} dataLength=${n.data?.length ?? 0}`);
-    for (const [id, timeOut] of sessions) lines.push(`session ${hex(id)} timeOut=${timeOut}`);
+    for (const [id, s] of sessions) lines.push(`session ${hex(id)} timeOut=${s.timeOut}`);
   }
   process.stdout.write(lines.join("\n") + "\n");
   return exitOk;

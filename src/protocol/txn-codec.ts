@@ -62,7 +62,11 @@ function encodeTxnBody(w: JuteWriter, type: number, body: TxnBody, clientId: big
       w.writeString(body.path);
       return w.writeInt(body.version);
     case "createSession":
-      return w.writeInt(body.timeOut);
+      // ZooKeeper's CreateSessionTxn is {timeOut}; the password follows so that every server can check it
+      // (none for a record read from ZooKeeper's own log, which keeps ZooKeeper's bytes).
+      w.writeInt(body.timeOut);
+      if (body.passwd.length > 0) w.writeBuffer(body.passwd);
+      return;
     case "closeSession":
       return w.writeVector(body.paths2Delete, writeStringElement);
     case "error":
@@ -216,7 +220,15 @@ function decodeSessionOrMultiTxn(r: JuteReader, type: number, clientId: bigint):
     case "setACL":
       return { type: "setACL", path: r.readNonNullString(), acl: readAcls(r), version: r.readInt() };
     case "createSession":
-      return { type: "createSession", timeOut: r.readInt() };
+      return {
+        type: "createSession",
+        timeOut: r.readInt(),
+        // ZooKeeper's own records end here (or with their 12-byte digest): no password.
+        passwd:
+          r.remaining() === 0 || r.remaining() === txnDigestBytes
+            ? new Uint8Array(0)
+            : (r.readBuffer() ?? new Uint8Array(0)),
+      };
     case "closeSession":
       // Logs before ZooKeeper 3.5 have no CloseSessionTxn: an empty body means no paths listed.
       return { type: "closeSession", paths2Delete: r.remaining() === 0 ? [] : readStrings(r) };

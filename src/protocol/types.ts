@@ -221,7 +221,7 @@ export type TxnBody =
   | { type: "setData"; path: string; data: Uint8Array | null; version: number }
   | { type: "setACL"; path: string; acl: ACL[]; version: number }
   | { type: "check"; path: string; version: number }
-  | { type: "createSession"; timeOut: number }
+  | { type: "createSession"; timeOut: number; passwd: Uint8Array }
   | { type: "closeSession"; paths2Delete: string[] }
   | { type: "error"; err: number }
   | { type: "multi"; txns: TxnBody[] };

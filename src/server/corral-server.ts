@@ -9,7 +9,7 @@ import { quorumConfigText, type ServerConfig } from "./config.js";
 import { ClientConnection, type ConnectionHost } from "./client-connection.js";
 import { RequestPipeline, type ReplySink, type SessionContext } from "./request-pipeline.js";
 import { SessionTracker } from "./session-tracker.js";
-import { checkSessionPassword, sessionPassword, sessionPasswordBytes } from "./session-password.js";
+import { checkSessionPassword, newSessionPassword, sessionPasswordBytes } from "./session-password.js";
 import { digestId } from "./digest-auth.js";
 import { AuthInfo } from "./auth-info.js";
 import * as wire from "./wire.js";
@@ -24,7 +24,7 @@ import { TxnLog } from "../storage/txn-log.js";
 import { writeSnapshot } from "../storage/snapshot.js";
 import { recover } from "../storage/recovery.js";
 import { purge } from "../storage/purge.js";
-import { lockDataDir, readMyid, readOrCreateSecret, type DataDirLock } from "../storage/data-dir.js";
+import { lockDataDir, readMyid, type DataDirLock } from "../storage/data-dir.js";
 import { serializeTree, deserializeTree } from "../storage/tree-snapshot.js";
 import { encodeTxn, decodeTxn } from "../protocol/txn-codec.js";
 import { defaultTraceMask, fourLetterWord, type ServerStats } from "../admin/four-letter-words.js";
@@ -113,7 +113,6 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
   private myid: number;
   private txnLog!: TxnLog;
   private lock: DataDirLock | null = null;
-  private secret!: Uint8Array;
   private readonly net: Server;
   private readonly connections = new Set<ClientConnection>();
   private readonly connectionsById = new Map<number, ClientConnection>();
@@ -160,7 +159,6 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
   async start(): Promise<void> {
     const c = this.config;
     this.lock = await lockDataDir(c.dataDir);
-    this.secret = await readOrCreateSecret(c.dataDir);
     const recovered = await recover(c.dataDir, c.dataLogDir);
     this.tree =
       recovered.snapshot !== null
@@ -202,11 +200,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
         epochs: await readEpochs(c.dataDir, recovered.lastZxid),
       });
     }
-    // Sessions recovered from disk get a fresh timeout from now, as ZooKeeper's SessionTrackerImpl does.
-    for (const [id, timeOut] of this.tree.sessions) {
-      this.sessions.set(id, { id, timeoutMs: timeOut, auth: new AuthInfo(), conn: null, closing: false });
-      this.tracker.add(id, timeOut, Date.now());
-    }
+    this.trackTreeSessions();
     this.nextSessionId = initialSessionId(this.myid, Date.now());
     await this.member?.start();
     await new Promise<void>((resolve, reject) => {
@@ -279,7 +273,12 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     this.buildPipeline();
     this.sessions.clear();
     this.tracker = new SessionTracker(this.config.tickTime);
-    for (const [id, timeOut] of tree.sessions) {
+    this.trackTreeSessions();
+  }
+
+  /** The tree's sessions, recovered or received, each with a fresh timeout from now (SessionTrackerImpl). */
+  private trackTreeSessions(): void {
+    for (const [id, { timeOut }] of this.tree.sessions) {
       this.sessions.set(id, { id, timeoutMs: timeOut, auth: new AuthInfo(), conn: null, closing: false });
       this.tracker.add(id, timeOut, Date.now());
     }
@@ -340,12 +339,13 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
 
   committed(txn: Txn, result: ApplyResult): void {
     void result;
-    const type = txn.body.type;
-    if (type === "createSession") {
+    const body = txn.body;
+    const type = body.type;
+    if (body.type === "createSession") {
       const id = txn.header.clientId;
-      const timeoutMs = txn.body.type === "createSession" ? txn.body.timeOut : 0;
       const pending = this.pendingConnect.get(id);
       this.pendingConnect.delete(id);
+      const timeoutMs = body.timeOut;
       const s: SessionState = {
         id,
         timeoutMs,
@@ -364,7 +364,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
             protocolVersion: 0,
             timeOut: timeoutMs,
             sessionId: id,
-            passwd: sessionPassword(this.secret, id),
+            passwd: body.passwd,
             readOnly: pending.readOnly === undefined ? undefined : false,
           }),
         );
@@ -543,13 +543,18 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
       const id = this.nextSessionId++;
       this.pendingConnect.set(id, { conn, readOnly: req.readOnly });
       conn.sessionId = id;
-      if (this.member === null) this.pipeline.submitCreateSession(id, timeoutMs, 0);
-      else this.member.submitCreateSession(id, timeoutMs);
+      const passwd = newSessionPassword();
+      if (this.member === null) this.pipeline.submitCreateSession(id, timeoutMs, passwd, 0);
+      else this.member.submitCreateSession(id, timeoutMs, passwd);
       return;
     }
     const s = this.sessions.get(req.sessionId);
+    const replicated = this.tree.sessions.get(req.sessionId);
     const valid =
-      s !== undefined && !s.closing && checkSessionPassword(this.secret, req.sessionId, req.passwd);
+      s !== undefined &&
+      !s.closing &&
+      replicated !== undefined &&
+      checkSessionPassword(replicated.passwd, req.passwd);
     if (!valid || s === undefined) {
       conn.send(
         wire.connectResponseFrame({
@@ -580,7 +585,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
         protocolVersion: 0,
         timeOut: timeoutMs,
         sessionId: s.id,
-        passwd: sessionPassword(this.secret, s.id),
+        passwd: replicated.passwd,
         readOnly: req.readOnly === undefined ? undefined : false,
       }),
     );

@@ -14,6 +14,7 @@ import { serializeTree, deserializeTree } from "../storage/tree-snapshot.js";
 import type { TxnLog } from "../storage/txn-log.js";
 import type { PeerConfig } from "./config.js";
 import type { AppMessage } from "./peer-codec.js";
+import { sessionPasswordBytes } from "./session-password.js";
 import { QuorumDriver, type Epochs, type QuorumHost } from "./quorum-driver.js";
 import type { RequestPipeline, SessionContext } from "./request-pipeline.js";
 import * as wire from "./wire.js";
@@ -166,11 +167,11 @@ export class EnsembleMember implements QuorumHost {
   }
 
   /** A new session: a createSession txn like any write; the server answers when it commits. */
-  submitCreateSession(sessionId: bigint, timeOut: number): void {
+  submitCreateSession(sessionId: bigint, timeOut: number, passwd: Uint8Array): void {
     if (this.node.role === "leading") {
       this.propose({
         sessionId,
-        make: (zxid) => this.server.pipeline.prepareCreateSession(sessionId, timeOut, zxid),
+        make: (zxid) => this.server.pipeline.prepareCreateSession(sessionId, timeOut, passwd, zxid),
       });
       return;
     }
@@ -182,7 +183,7 @@ export class EnsembleMember implements QuorumHost {
       cxid: 0,
       op: OpCode.createSession,
       timeOut,
-      frame: new Uint8Array(0),
+      frame: passwd,
       authInfo: [],
     });
   }
@@ -336,10 +337,10 @@ export class EnsembleMember implements QuorumHost {
   private onForwardedRequest(from: number, m: Extract<AppMessage, { type: "request" }>): void {
     if (this.node.role !== "leading") return; // the learner's client reconnects when its leader changes
     if (m.op === OpCode.createSession) {
-      if (m.timeOut <= 0) return;
+      if (m.timeOut <= 0 || m.frame.length !== sessionPasswordBytes) return;
       this.propose({
         sessionId: m.sessionId,
-        make: (zxid) => this.server.pipeline.prepareCreateSession(m.sessionId, m.timeOut, zxid),
+        make: (zxid) => this.server.pipeline.prepareCreateSession(m.sessionId, m.timeOut, m.frame, zxid),
       });
       return;
     }

@@ -14,7 +14,7 @@ export interface ForwardedRequest {
   readonly op: number;
   /** createSession only: the negotiated session timeout. */
   readonly timeOut: number;
-  /** The client's frame (RequestHeader + body); empty for createSession. */
+  /** The client's frame (RequestHeader + body); for createSession, the session's password. */
   readonly frame: Uint8Array;
   readonly authInfo: readonly Id[];
 }

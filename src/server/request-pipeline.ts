@@ -95,11 +95,12 @@ export class RequestPipeline {
   }
 
   /** Creates a session (a txn like any write); the reply is the server's business, via sink.committed. */
-  submitCreateSession(sessionId: bigint, timeOut: number, xid: number): void {
+  submitCreateSession(sessionId: bigint, timeOut: number, passwd: Uint8Array, xid: number): void {
     const zxid = ++this.lastPreparedZxid;
     const txn = this.preparer.prepareCreateSession({
       sessionId,
       timeOut,
+      passwd,
       cxid: xid,
       zxid,
       time: BigInt(this.nowMs()),
@@ -155,10 +156,11 @@ export class RequestPipeline {
   }
 
   /** Ensemble leader: prepare a createSession txn. */
-  prepareCreateSession(sessionId: bigint, timeOut: number, zxid: bigint): Txn {
+  prepareCreateSession(sessionId: bigint, timeOut: number, passwd: Uint8Array, zxid: bigint): Txn {
     return this.preparer.prepareCreateSession({
       sessionId,
       timeOut,
+      passwd,
       cxid: 0,
       zxid,
       time: BigInt(this.nowMs()),

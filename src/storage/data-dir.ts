@@ -1,5 +1,4 @@
 // Data directory housekeeping: version-2 dirs, myid, and a lock file so two servers never share a dir. No txn I/O.
-import { randomBytes } from "node:crypto";
 import { open, readFile, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { ConfigError, CorralError } from "../base/errors.js";
@@ -8,9 +7,6 @@ import { versionDirName } from "./format.js";
 
 export const myidFileName = "myid";
 export const lockFileName = "corral.lock";
-export const secretFileName = "corral.secret";
-/** Bytes of the server secret (session passwords are an HMAC of the session id under it). */
-export const secretBytes = 32;
 
 /** Another live process holds the data dir's lock. */
 export class DataDirLockedError extends CorralError {
@@ -69,37 +65,6 @@ export async function writeMyid(dataDir: string, id: number): Promise<void> {
   }
   await rename(temp, file);
   await fsyncDir(dataDir);
-}
-
-/**
- * The secret in `<dataDir>/corral.secret`, created (random, written atomically) on first start. An
- * ensemble needs one secret on every server; until it is replicated, copy the file. A file of the wrong
- * size is a ConfigError, never silently replaced (that would invalidate every session password).
- */
-export async function readOrCreateSecret(dataDir: string): Promise<Uint8Array> {
-  const file = join(dataDir, secretFileName);
-  try {
-    const bytes = await readFile(file);
-    if (bytes.length !== secretBytes) {
-      throw new ConfigError("secret", `${file} must hold ${secretBytes} bytes, has ${bytes.length}`);
-    }
-    return new Uint8Array(bytes);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-  }
-  await ensureDir(dataDir);
-  const secret = randomBytes(secretBytes);
-  const temp = `${file}.tmp.${process.pid}`;
-  const fh = await open(temp, "w", 0o600);
-  try {
-    await writeAt(fh, secret, 0);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(temp, file);
-  await fsyncDir(dataDir);
-  return new Uint8Array(secret);
 }
 
 export interface DataDirLock {

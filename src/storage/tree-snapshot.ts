@@ -4,10 +4,11 @@ import { JuteReader } from "../protocol/jute-reader.js";
 import { JuteWriter } from "../protocol/jute-writer.js";
 import { encodeACL, decodeACL } from "../protocol/records.js";
 import type { ACL } from "../protocol/types.js";
-import { DataTree, type NodeRecord, type StatPersisted } from "../tree/data-tree.js";
+import { DataTree, type NodeRecord, type SessionRecord, type StatPersisted } from "../tree/data-tree.js";
 import { CorruptLogError, DecodeError } from "../base/errors.js";
 
-const payloadVersion = 1;
+/** 2 added each session's password; 1 is still read (its sessions get an empty password and cannot be resumed). */
+const payloadVersion = 2;
 /** Chunks handed to the file writer: big enough to amortise, small enough not to double a huge buffer. */
 const chunkBytes = 1 << 20;
 
@@ -28,9 +29,10 @@ export function serializeTree(tree: DataTree): Uint8Array[] {
   w.writeLong(tree.lastProcessedZxid);
   const sessions = [...tree.sessions].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   w.writeInt(sessions.length);
-  for (const [id, timeOut] of sessions) {
+  for (const [id, session] of sessions) {
     w.writeLong(id);
-    w.writeInt(timeOut);
+    w.writeInt(session.timeOut);
+    w.writeBuffer(session.passwd);
     roll();
   }
   // ACL lists are shared between nodes (AclCache): write each once and refer to it by index, as ZooKeeper's ReferenceCountedACLCache.
@@ -91,13 +93,19 @@ export function deserializeTree(bytes: Uint8Array, file: string): DataTree {
   const r = new JuteReader(bytes);
   try {
     const version = r.readInt();
-    if (version !== payloadVersion) throw new DecodeError(`unknown snapshot payload version ${version}`);
+    if (version !== payloadVersion && version !== 1)
+      throw new DecodeError(`unknown snapshot payload version ${version}`);
     const lastProcessedZxid = r.readLong();
     const sessionCount = r.readInt();
     if (sessionCount < 0 || sessionCount * 12 > r.remaining())
       throw new DecodeError(`bad session count ${sessionCount}`);
-    const sessions: [bigint, number][] = [];
-    for (let i = 0; i < sessionCount; i++) sessions.push([r.readLong(), r.readInt()]);
+    const sessions: [bigint, SessionRecord][] = [];
+    for (let i = 0; i < sessionCount; i++) {
+      const id = r.readLong();
+      const timeOut = r.readInt();
+      const passwd = version === 1 ? new Uint8Array(0) : (r.readBuffer() ?? new Uint8Array(0));
+      sessions.push([id, { timeOut, passwd }]);
+    }
     const aclCount = r.readInt();
     if (aclCount < 0 || aclCount * 4 > r.remaining()) throw new DecodeError(`bad ACL list count ${aclCount}`);
     const acls: ACL[][] = [];

@@ -34,6 +34,12 @@ import { WatchRegistry, type WatchDelivery, type WatcherId } from "./watch-regis
 export type { WatchDelivery, WatcherId } from "./watch-registry.js";
 
 /** StatPersisted: what a node keeps; dataLength and numChildren are derived, cversion counts creates only. */
+/** A replicated session: its negotiated timeout and the password a client must show to resume it on any server. */
+export interface SessionRecord {
+  readonly timeOut: number;
+  readonly passwd: Uint8Array;
+}
+
 export interface StatPersisted {
   czxid: bigint;
   mzxid: bigint;
@@ -122,8 +128,8 @@ export class DataTree {
   readonly watches = new WatchRegistry();
   /** The zxid of the last txn applied (ZooKeeper's lastProcessedZxid); a multi counts once, after all its ops. */
   lastProcessedZxid = 0n;
-  /** Replicated sessions and their negotiated timeouts (ZKDatabase.sessionsWithTimeouts), kept by createSession/closeSession txns. */
-  readonly sessions = new Map<bigint, number>();
+  /** Replicated sessions with their timeouts (ZKDatabase.sessionsWithTimeouts) and passwords, kept by createSession/closeSession txns. */
+  readonly sessions = new Map<bigint, SessionRecord>();
 
   private readonly nodeMap = new Map<string, DataNode>();
   private readonly ephemerals = new Map<bigint, Set<string>>();
@@ -367,7 +373,7 @@ export class DataTree {
       case "error":
         return { err: body.err };
       case "createSession":
-        this.sessions.set(h.clientId, body.timeOut);
+        this.sessions.set(h.clientId, { timeOut: body.timeOut, passwd: body.passwd });
         return { err: Code.ok };
       case "closeSession":
         this.sessions.delete(h.clientId);
@@ -595,12 +601,12 @@ export class DataTree {
   /** A tree rebuilt from a snapshot (nodes parent before child). */
   static restore(snapshot: {
     lastProcessedZxid: bigint;
-    sessions: Iterable<readonly [bigint, number]>;
+    sessions: Iterable<readonly [bigint, SessionRecord]>;
     nodes: Iterable<readonly [string, NodeRecord]>;
   }): DataTree {
     const tree = new DataTree();
     for (const [path, rec] of snapshot.nodes) tree.loadNode(path, rec);
-    for (const [id, timeOut] of snapshot.sessions) tree.sessions.set(id, timeOut);
+    for (const [id, session] of snapshot.sessions) tree.sessions.set(id, session);
     tree.lastProcessedZxid = snapshot.lastProcessedZxid;
     return tree;
   }
@@ -613,7 +619,8 @@ export class DataTree {
     const h = new Fnv64();
     h.text(`zxid:${this.lastProcessedZxid}`);
     for (const [id, t] of [...this.sessions].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-      h.text(`s:${id}:${t}`);
+      h.text(`s:${id}:${t.timeOut}`);
+      h.bytes(t.passwd);
     }
     for (const [p, n] of this.nodes()) {
       const s = n.stat;

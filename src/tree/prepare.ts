@@ -156,6 +156,8 @@ export class Preparer {
   prepareCreateSession(input: {
     sessionId: bigint;
     timeOut: number;
+    /** The session's password, chosen by the server the client connected to; replicated with the session. */
+    passwd: Uint8Array;
     cxid: number;
     zxid: bigint;
     time: bigint;
@@ -169,7 +171,7 @@ export class Preparer {
         time: input.time,
         type: OpCode.createSession,
       },
-      body: { type: "createSession", timeOut: input.timeOut },
+      body: { type: "createSession", timeOut: input.timeOut, passwd: input.passwd },
     };
   }
 

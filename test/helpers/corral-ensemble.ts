@@ -1,7 +1,6 @@
 // CorralEnsemble: N `corral server` processes on loopback forming one ensemble (zoo.cfg with server.N
-// lines, myid files, one shared session secret). Kills only the processes it spawned. Test helper.
+// lines, myid files). Kills only the processes it spawned. Test helper.
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -70,14 +69,13 @@ export class EnsembleMemberProcess {
   }
 
   /**
-   * Empties the (stopped) member's dataDir except myid and corral.secret: no snapshots, no log, no epochs,
+   * Empties the (stopped) member's dataDir except myid: no snapshots, no log, no epochs,
    * as a replaced disk would be.
    */
   wipeData(): void {
     if (this.running) throw new Error(`server ${this.id} is running: stop it before wiping its data`);
     for (const name of readdirSync(this.dataDir))
-      if (name !== "myid" && name !== "corral.secret")
-        rmSync(join(this.dataDir, name), { recursive: true, force: true });
+      if (name !== "myid") rmSync(join(this.dataDir, name), { recursive: true, force: true });
   }
 
   /** SIGSTOP: the process keeps its sockets but does nothing until resume(). */
@@ -155,7 +153,7 @@ export class CorralEnsemble {
     readonly members: EnsembleMemberProcess[],
   ) {}
 
-  /** Writes every member's zoo.cfg, myid and secret, starts them all, and waits for a leader and followers. */
+  /** Writes every member's zoo.cfg and myid, starts them all, and waits for a leader and followers. */
   static async start(options: EnsembleOptions = {}): Promise<CorralEnsemble> {
     const size = options.size ?? 3;
     const baseDir = mkdtempSync(join(tmpdir(), "corral-ensemble-"));
@@ -167,15 +165,12 @@ export class CorralEnsemble {
       (p, i) =>
         `server.${i + 1}=127.0.0.1:${p.quorum}:${p.election}${i >= firstObserver ? ":observer" : ""};127.0.0.1:${p.client}`,
     );
-    const secret = randomBytes(32);
     const members: EnsembleMemberProcess[] = [];
     for (let i = 0; i < size; i++) {
       const dir = join(baseDir, `s${i + 1}`);
       const dataDir = join(dir, "data");
       mkdirSync(dataDir, { recursive: true });
       writeFileSync(join(dataDir, "myid"), `${i + 1}\n`);
-      // Session passwords are checked on every server: one secret for the ensemble.
-      writeFileSync(join(dataDir, "corral.secret"), secret, { mode: 0o600 });
       const cfg = [
         `tickTime=${options.tickTime ?? 200}`,
         `initLimit=${options.initLimit ?? 10}`,

@@ -58,7 +58,7 @@ function txnAt(n: number): Txn {
   if (n === 1)
     return {
       header: { ...header, type: OpCode.createSession },
-      body: { type: "createSession", timeOut: 30000 },
+      body: { type: "createSession", timeOut: 30000, passwd: new Uint8Array(16) },
     };
   if (n % 2 === 0) {
     return {

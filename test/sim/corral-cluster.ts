@@ -306,7 +306,8 @@ export class Replica {
       if (!node.isEstablished || this.tree.lastProcessedZxid !== node.lastZxid) return;
       this.leaderReady = true;
       this.tracker = new SessionTracker(tickMs);
-      for (const [id, timeOut] of this.tree.sessions) this.tracker.add(id, timeOut, this.world.now * tickMs);
+      for (const [id, { timeOut }] of this.tree.sessions)
+        this.tracker.add(id, timeOut, this.world.now * tickMs);
       this.world.log(`t${this.world.now} s${this.id}: leading epoch ${node.epoch}, serving`);
     }
     while (this.proposals.length > 0) {
@@ -381,7 +382,7 @@ export class Replica {
   private onCommittedTxn(txn: Txn): void {
     const sessionId = txn.header.clientId;
     if (txn.header.type === OpCode.createSession) {
-      this.tracker?.add(sessionId, this.tree.sessions.get(sessionId) ?? 0, this.world.now * tickMs);
+      this.tracker?.add(sessionId, this.tree.sessions.get(sessionId)?.timeOut ?? 0, this.world.now * tickMs);
       const client = this.pendingConnects.get(sessionId);
       if (client !== undefined) {
         this.pendingConnects.delete(sessionId);
@@ -429,7 +430,8 @@ export class Replica {
         const { sessionId, timeOutMs } = req;
         this.proposals.push({
           sessionId,
-          make: (zxid) => this.pipeline.prepareCreateSession(sessionId, timeOutMs, zxid),
+          make: (zxid) =>
+            this.pipeline.prepareCreateSession(sessionId, timeOutMs, simPassword(sessionId), zxid),
         });
         return;
       }
@@ -846,3 +848,10 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export { Code };
+
+/** A session's password in the simulation: derived from its id, so runs stay deterministic. */
+function simPassword(sessionId: bigint): Uint8Array {
+  const b = new Uint8Array(16);
+  new DataView(b.buffer).setBigUint64(8, BigInt.asUintN(64, sessionId));
+  return b;
+}

@@ -37,7 +37,7 @@ const session = 0x0100000b24270000n;
 test("ZooKeeper's own log records decode: createSession, create, a failed multi, error and closeSession", () => {
   assert.deepEqual(decodeTxn(hex(zkLog.createSession)), {
     header: { clientId: session, cxid: 0, zxid: 1n, time: 0x1a216ce7b95n, type: OpCode.createSession },
-    body: { type: "createSession", timeOut: 10000 },
+    body: { type: "createSession", timeOut: 10000, passwd: new Uint8Array(0) },
   });
   const create = decodeTxn(hex(zkLog.create));
   assert.deepEqual(create.body, {
@@ -105,7 +105,10 @@ const txns: Txn[] = [
   },
   { header: header(OpCode.setACL), body: { type: "setACL", path: "/a", acl: [], version: 1 } },
   { header: header(OpCode.check), body: { type: "check", path: "/a", version: 2 } },
-  { header: header(OpCode.createSession), body: { type: "createSession", timeOut: 30000 } },
+  {
+    header: header(OpCode.createSession),
+    body: { type: "createSession", timeOut: 30000, passwd: new Uint8Array(16).fill(7) },
+  },
   { header: header(OpCode.closeSession), body: { type: "closeSession", paths2Delete: ["/e1", "/e2"] } },
   { header: header(OpCode.error), body: { type: "error", err: -110 } },
   {
@@ -149,7 +152,10 @@ test("a body that does not fit its txn type is a programmer error on encode", ()
   assert.throws(() => encodeTxn({ header: header(OpCode.create), body: create("container") }));
   const wrongOwner = { ...create("ephemeral"), ephemeralOwner: 5n } as TxnBody;
   assert.throws(() => encodeTxn({ header: header(OpCode.create), body: wrongOwner }));
-  const nested: TxnBody = { type: "multi", txns: [{ type: "createSession", timeOut: 1 }] };
+  const nested: TxnBody = {
+    type: "multi",
+    txns: [{ type: "createSession", timeOut: 1, passwd: new Uint8Array(16) }],
+  };
   assert.throws(() => encodeTxn({ header: header(OpCode.multi), body: nested }));
 });
 

@@ -11,7 +11,6 @@ import {
   ensureDataDirs,
   lockDataDir,
   readMyid,
-  readOrCreateSecret,
   writeMyid,
 } from "../../src/storage/data-dir.js";
 
@@ -42,15 +41,6 @@ test("myid is written, read back, absent as null and refused when out of range",
   await writeFile(join(dir, "myid"), "two");
   await assert.rejects(readMyid(dir), ConfigError);
   await assert.rejects(writeMyid(dir, -1), ConfigError);
-});
-
-test("the server secret is created once and then read back unchanged", async (t) => {
-  const dir = await tempDir(t);
-  const a = await readOrCreateSecret(dir);
-  assert.equal(a.length, 32);
-  assert.deepEqual(await readOrCreateSecret(dir), a);
-  await writeFile(join(dir, "corral.secret"), "short");
-  await assert.rejects(readOrCreateSecret(dir), ConfigError);
 });
 
 test("a locked data dir is refused to a second taker until released", async (t) => {

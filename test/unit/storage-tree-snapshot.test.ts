@@ -46,7 +46,13 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 
 test("a snapshot round trip keeps the tree's digest, null data, node kinds and sessions", () => {
   const tree = new DataTree();
-  tree.apply(txn({ type: "createSession", timeOut: 5000 }, OpCode.createSession, 7n));
+  tree.apply(
+    txn(
+      { type: "createSession", timeOut: 5000, passwd: new Uint8Array(16).fill(3) },
+      OpCode.createSession,
+      7n,
+    ),
+  );
   tree.apply(create("/null", null, "persistent"));
   tree.apply(create("/empty", new Uint8Array(0), "persistent"));
   tree.apply(create("/box", new Uint8Array([1]), "container"));
@@ -57,7 +63,7 @@ test("a snapshot round trip keeps the tree's digest, null data, node kinds and s
   assert.deepEqual(copy.getData("/empty")!.data, new Uint8Array(0));
   assert.deepEqual([...copy.containers], ["/box"]);
   assert.deepEqual(copy.getEphemerals(7n), ["/eph"]);
-  assert.equal(copy.sessions.get(7n), 5000);
+  assert.deepEqual(copy.sessions.get(7n), { timeOut: 5000, passwd: new Uint8Array(16).fill(3) });
   assert.equal(copy.lastProcessedZxid, tree.lastProcessedZxid);
 });
 

@@ -23,7 +23,14 @@ class Harness {
   }
   session(id: bigint, timeOut = 30_000): void {
     this.apply(
-      this.prep.prepareCreateSession({ sessionId: id, timeOut, cxid: 0, zxid: ++this.zxid, time: this.time }),
+      this.prep.prepareCreateSession({
+        sessionId: id,
+        timeOut,
+        passwd: new Uint8Array(16),
+        cxid: 0,
+        zxid: ++this.zxid,
+        time: this.time,
+      }),
     );
   }
   prepare(sessionId: bigint, request: Request, authInfo: Id[] = []): Txn {
@@ -237,7 +244,7 @@ test("the sequence counter wraps to a negative suffix past 2^31-1, as ZooKeeper'
   const h = ready();
   const t = DataTree.restore({
     lastProcessedZxid: 10n,
-    sessions: [[S1, 30_000]],
+    sessions: [[S1, { timeOut: 30_000, passwd: new Uint8Array(16) }]],
     nodes: [
       [
         "/q",
@@ -623,11 +630,11 @@ test("applying the same txns to two trees gives equal trees, and a snapshot rest
   const replica = new DataTree();
   replica.apply({
     header: { clientId: S1, cxid: 0, zxid: 1n, time: 1_000n, type: OpCode.createSession },
-    body: { type: "createSession", timeOut: 30_000 },
+    body: { type: "createSession", timeOut: 30_000, passwd: new Uint8Array(16) },
   });
   replica.apply({
     header: { clientId: S2, cxid: 0, zxid: 2n, time: 1_000n, type: OpCode.createSession },
-    body: { type: "createSession", timeOut: 30_000 },
+    body: { type: "createSession", timeOut: 30_000, passwd: new Uint8Array(16) },
   });
   for (const t of log) replica.apply(t);
   assert.ok(replica.equals(h.tree));

@@ -191,7 +191,7 @@ test("the watch summary counts the data table as wchs does, and watchCount both 
 
 test("closeSession fires the watches on each ephemeral it deletes", () => {
   const t = new DataTree();
-  t.apply(txn({ type: "createSession", timeOut: 10 }, OpCode.createSession, 1n));
+  t.apply(txn({ type: "createSession", timeOut: 10, passwd: new Uint8Array(16) }, OpCode.createSession, 1n));
   mk(t, "/e", "ephemeral");
   t.getData("/e", 8);
   t.getChildren("/", 9);
