@@ -113,6 +113,8 @@ export interface AckMessage extends Envelope {
   readonly epoch: number;
   readonly zxid: bigint;
   readonly attempt?: number;
+  /** The highest leadership-check round of the leader's pings this learner has seen (see PingMessage). */
+  readonly round?: number;
 }
 
 /** Leader → learner: the epoch is established; serve clients (UPTODATE). */
@@ -155,6 +157,8 @@ export interface PingMessage extends Envelope {
   readonly epoch: number;
   readonly committedZxid: bigint;
   readonly lastZxid: bigint;
+  /** Leader → learner: a leadership check (ZabNode.confirmLeadership); the learner echoes it in its ack. */
+  readonly round?: number;
 }
 
 export type Message =

@@ -118,6 +118,8 @@ interface LearnerHandle {
   ackEpoch: AckEpochMessage | null;
   /** Observers: the last committed zxid sent to it (by sync or INFORM). */
   informedZxid: bigint;
+  /** The highest leadership-check round this learner echoed. */
+  confirmedRound: number;
 }
 
 type Sequenced = ProposalMessage | InformMessage;
@@ -169,6 +171,8 @@ export class ZabNode {
   private newLeaderAcked = new Set<number>();
   private acked = new Map<number, bigint>();
   private counter = 0;
+  /** Leadership-check rounds issued (confirmLeadership); never reset, so rounds of any term are distinct. */
+  private checkRound = 0;
 
   constructor(
     private readonly cfg: ConsensusConfig,
@@ -225,6 +229,20 @@ export class ZabNode {
   get isEstablished(): boolean {
     return this.roleValue === "leading" && this.leaderPhase === "broadcast";
   }
+  /**
+   * Leader: the highest leadership-check round a quorum (this leader and synced followers of its epoch)
+   * has answered. A follower answers a round only while it follows this leader in this epoch, so once
+   * round r is confirmed, no later epoch had been established when r was issued: everything committed
+   * before then is in this leader's log (the read index of Raft's ReadIndex).
+   */
+  get confirmedRound(): number {
+    if (!this.isEstablished) return 0;
+    const rounds = [this.checkRound];
+    for (const l of this.learners.values())
+      if (!l.observer && l.stage === "acked") rounds.push(l.confirmedRound);
+    rounds.sort((a, b) => b - a);
+    return rounds[this.quorumSize - 1] ?? 0;
+  }
   /** Learner: UPTODATE received; it may serve clients. Leader: established. */
   get isUpToDate(): boolean {
     if (this.roleValue === "leading") return this.isEstablished;
@@ -232,6 +250,19 @@ export class ZabNode {
   }
 
   // ---------------------------------------------------------------- inputs
+
+  /**
+   * Leader: starts a leadership check and returns its round; `confirmedRound` reaches it once a quorum
+   * answered. Pings go out now (and every ping after carries the latest round, so a lost one is retried).
+   * Not leading or not established: returns 0 and sends nothing.
+   */
+  confirmLeadership(): number {
+    assert(!this.inReady, "confirmLeadership() between ready() and advance()");
+    if (!this.isEstablished) return 0;
+    this.checkRound++;
+    for (const l of this.learners.values()) if (!l.observer && l.stage === "acked") this.sendLeaderPing(l);
+    return this.checkRound;
+  }
 
   /** One tickTime passed. */
   tick(): void {
@@ -794,13 +825,14 @@ export class ZabNode {
     for (const k of this.reorder.keys()) if (k < last) this.reorder.delete(k);
   }
 
-  private sendAck(): void {
+  private sendAck(round: { round?: number } = {}): void {
     this.send({
       type: "ack",
       from: this.cfg.id,
       to: this.leader(),
       epoch: this.epochValue,
       zxid: this.log.lastZxid(),
+      ...round,
     });
   }
 
@@ -821,6 +853,7 @@ export class ZabNode {
       if (phaseRank[this.phase] >= phaseRank.acked) this.noteLeaderAt(m.lastZxid);
     }
     // Until UPTODATE arrives, repeat the NEWLEADER ack (UPTODATE may have been lost; the leader resends).
+    const round = m.round !== undefined && this.roleValue === "following" ? { round: m.round } : {};
     if (this.phase === "acked") {
       this.send({
         type: "ack",
@@ -829,11 +862,13 @@ export class ZabNode {
         epoch: this.epochValue,
         zxid: this.log.lastZxid(),
         attempt: this.attempt,
+        ...round,
       });
       return;
     }
-    // Followers answer with a (cumulative) ack once they hold the epoch; it doubles as liveness.
-    if (this.roleValue === "following" && this.phase === "upToDate") return this.sendAck();
+    // Followers answer with a (cumulative) ack once they hold the epoch; it doubles as liveness and
+    // answers the leader's leadership check.
+    if (this.roleValue === "following" && this.phase === "upToDate") return this.sendAck(round);
     if (this.phase === "discovery") return; // FOLLOWERINFO resends prove us alive
     this.send({
       type: "ping",
@@ -859,22 +894,26 @@ export class ZabNode {
         this.learners.delete(l.id);
         continue;
       }
-      if (!pingNow) continue;
-      this.send({
-        type: "ping",
-        sender: "leader",
-        from: this.cfg.id,
-        to: l.id,
-        epoch: this.epochValue,
-        committedZxid: this.committed,
-        lastZxid: l.observer ? this.committed : this.log.lastZxid(),
-      });
+      if (pingNow) this.sendLeaderPing(l);
     }
     if (this.leaderPhase === "broadcast") {
       const synced = new Set<number>([this.cfg.id]);
       for (const l of this.learners.values()) if (!l.observer && l.stage === "acked") synced.add(l.id);
       if (!this.isQuorum(synced)) this.becomeLooking("lost the quorum for syncLimit ticks");
     }
+  }
+
+  private sendLeaderPing(l: LearnerHandle): void {
+    this.send({
+      type: "ping",
+      sender: "leader",
+      from: this.cfg.id,
+      to: l.id,
+      epoch: this.epochValue,
+      committedZxid: this.committed,
+      lastZxid: l.observer ? this.committed : this.log.lastZxid(),
+      ...(this.checkRound > 0 && !l.observer ? { round: this.checkRound } : {}),
+    });
   }
 
   private stepLeader(m: Message): void {
@@ -924,6 +963,7 @@ export class ZabNode {
       lastHeardTick: this.ticks,
       ackEpoch: null,
       informedZxid: 0n,
+      confirmedRound: 0,
     };
     this.learners.set(m.from, l);
     if (this.leaderPhase === "collectingInfo") {
@@ -1049,6 +1089,7 @@ export class ZabNode {
     if (m.epoch !== this.epochValue || phaseBefore(this.leaderPhase, "awaitingNewLeaderAcks")) return;
     // An observer acks NEWLEADER to get UPTODATE; its acks never count toward a quorum.
     if (!l.observer && m.zxid > (this.acked.get(l.id) ?? -1n)) this.acked.set(l.id, m.zxid);
+    if (m.round !== undefined && m.round > l.confirmedRound) l.confirmedRound = m.round;
     if (m.attempt === l.attempt && l.stage === "syncSent") {
       l.stage = "acked";
       if (!l.observer) this.newLeaderAcked.add(l.id);

@@ -70,6 +70,8 @@ export class EnsembleMember implements QuorumHost {
   private nextSyncId = 1;
   private readonly syncsAtLeader = new Map<number, () => void>();
   private waitingApply: { zxid: bigint; run: () => void }[] = [];
+  /** Leader: work waiting for a leadership check of at least `round` to be confirmed by a quorum. */
+  private confirming: { round: number; run: () => void }[] = [];
 
   constructor(
     private readonly server: MemberServer,
@@ -123,7 +125,7 @@ export class EnsembleMember implements QuorumHost {
       ["zk_followers", c.followers],
       ["zk_synced_followers", c.syncedFollowers],
       ["zk_synced_observers", c.observers],
-      ["zk_pending_syncs", this.syncsAtLeader.size + this.waitingApply.length],
+      ["zk_pending_syncs", this.syncsAtLeader.size + this.confirming.length + this.waitingApply.length],
       ["zk_pending_proposals", this.proposals.length],
     ];
   }
@@ -191,13 +193,16 @@ export class EnsembleMember implements QuorumHost {
   /**
    * `sync`: answered, in the session's order, once this server has applied everything the leader had
    * proposed when it was asked (Learner.sync / Leader.processSync, but waiting for the leader's last
-   * proposal rather than only its commits, so every write acknowledged before the sync is seen).
+   * proposal rather than only its commits, so every write acknowledged before the sync is seen). Unlike
+   * ZooKeeper, the leader first confirms with a quorum that it still leads (`confirmThen`), so a deposed
+   * leader that has not noticed yet cannot answer with a stale history: sync-then-read is linearizable.
    */
   submitSync(sessionId: bigint, xid: number, op: number, path: string): void {
     const barrier = this.server.pipeline.submitBarrier(sessionId, xid, op);
     const done = (): void => barrier.release(() => this.server.replySync(sessionId, xid, op, path));
     if (this.node.role === "leading") {
-      this.afterApplied(this.node.lastZxid, done);
+      const zxid = this.node.lastZxid;
+      this.confirmThen(() => this.afterApplied(zxid, done));
       return;
     }
     const leader = this.node.leaderId;
@@ -232,6 +237,18 @@ export class EnsembleMember implements QuorumHost {
     this.driver.input(() => undefined); // idle() runs once no Ready is in flight
   }
 
+  /**
+   * Leader: runs `run` once a quorum confirmed this leadership after now (ZabNode.confirmLeadership).
+   * Dropped if the role changes first; the client's connection is closed then anyway.
+   */
+  private confirmThen(run: () => void): void {
+    if (this.confirming.length >= pendingSyncsMax) return;
+    this.driver.input(() => {
+      const round = this.node.confirmLeadership();
+      if (round > 0) this.confirming.push({ round, run });
+    });
+  }
+
   private afterApplied(zxid: bigint, run: () => void): void {
     if (this.server.tree.lastProcessedZxid >= zxid) run();
     else this.waitingApply.push({ zxid, run });
@@ -240,6 +257,12 @@ export class EnsembleMember implements QuorumHost {
   // ---- QuorumHost ----
 
   idle(node: ZabNode): void {
+    if (this.confirming.length > 0) {
+      const confirmed = node.confirmedRound;
+      const ready = this.confirming.filter((c) => c.round <= confirmed);
+      this.confirming = this.confirming.filter((c) => c.round > confirmed);
+      for (const c of ready) c.run();
+    }
     if (node.role !== "leading") {
       this.proposals = []; // their connections are closed by roleChanged
       return;
@@ -308,6 +331,7 @@ export class EnsembleMember implements QuorumHost {
     }
     if (role === "leading") this.server.touchAllSessions();
     this.syncsAtLeader.clear();
+    this.confirming = [];
     this.waitingApply = [];
     this.touched = new Set();
     this.server.closeClientConnections(`quorum role changed to ${role}`);
@@ -320,10 +344,12 @@ export class EnsembleMember implements QuorumHost {
       case "sessionsAlive":
         if (this.node.role === "leading") for (const id of m.sessionIds) this.server.touchSession(id);
         return;
-      case "syncRequest":
-        if (this.node.role === "leading")
-          this.driver.sendApp(from, { type: "syncReply", id: m.id, zxid: this.node.lastZxid });
+      case "syncRequest": {
+        if (this.node.role !== "leading") return;
+        const zxid = this.node.lastZxid;
+        this.confirmThen(() => this.driver.sendApp(from, { type: "syncReply", id: m.id, zxid }));
         return;
+      }
       case "syncReply": {
         const done = this.syncsAtLeader.get(m.id);
         if (done === undefined || from !== this.node.leaderId) return;

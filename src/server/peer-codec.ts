@@ -55,7 +55,8 @@ export interface Handshake {
 }
 
 const handshakeMagic = 0x43525052; // "CRPR"
-const protocolVersion = 1;
+/** 2: pings and acks carry the leadership-check round. */
+const protocolVersion = 2;
 
 const zabTypes = [
   "notification",
@@ -179,6 +180,7 @@ export function encodeZab(m: Message): Uint8Array {
       w.writeLong(m.zxid);
       w.writeBool(m.attempt !== undefined);
       writeNum(w, m.attempt ?? 0);
+      writeNum(w, m.round ?? 0);
       break;
     case "upToDate":
       writeNum(w, m.attempt);
@@ -200,6 +202,7 @@ export function encodeZab(m: Message): Uint8Array {
       writeNum(w, m.epoch);
       w.writeLong(m.committedZxid);
       w.writeLong(m.lastZxid);
+      writeNum(w, m.round ?? 0);
       break;
   }
   return w.finishFrame();
@@ -323,7 +326,7 @@ function decodeZab(type: Message["type"], from: number, to: number, r: JuteReade
       const zxid = r.readLong();
       const hasAttempt = r.readBool();
       const attempt = readNum(r);
-      return hasAttempt ? { type, from, to, epoch, zxid, attempt } : { type, from, to, epoch, zxid };
+      return { type, from, to, epoch, zxid, ...(hasAttempt ? { attempt } : {}), ...readRound(r) };
     }
     case "upToDate":
       return { type, from, to, attempt: readNum(r), epoch: readNum(r) };
@@ -349,6 +352,12 @@ function decodeZab(type: Message["type"], from: number, to: number, r: JuteReade
         epoch: readNum(r),
         committedZxid: r.readLong(),
         lastZxid: r.readLong(),
+        ...readRound(r),
       };
   }
+}
+
+function readRound(r: JuteReader): { round?: number } {
+  const round = readNum(r);
+  return round > 0 ? { round } : {};
 }

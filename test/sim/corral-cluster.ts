@@ -140,6 +140,8 @@ export class Replica {
   private nextSyncId = 1;
   /** Learner: syncs asked of the leader, answered by its last proposed zxid (EnsembleMember.syncsAtLeader). */
   private syncsAtLeader = new Map<number, () => void>();
+  /** Leader: work waiting for a quorum to confirm a leadership check (EnsembleMember.confirming). */
+  private confirming: { round: number; run: () => void }[] = [];
 
   constructor(
     readonly id: number,
@@ -298,6 +300,12 @@ export class Replica {
   // ---- EnsembleMember ----
 
   private idle(node: ZabNode): void {
+    if (this.confirming.length > 0) {
+      const confirmed = node.confirmedRound;
+      const ready = this.confirming.filter((c) => c.round <= confirmed);
+      this.confirming = this.confirming.filter((c) => c.round > confirmed);
+      for (const c of ready) c.run();
+    }
     if (node.role !== "leading") {
       this.proposals = [];
       return;
@@ -335,6 +343,7 @@ export class Replica {
     }
     this.waitingApply = [];
     this.syncsAtLeader.clear();
+    this.confirming = [];
     this.closeAllConnections();
   }
 
@@ -346,13 +355,16 @@ export class Replica {
   onApp(from: number, app: AppEnvelope["app"]): void {
     const node = this.node!;
     if (app.type === "syncRequest") {
-      if (node.role === "leading")
+      if (node.role !== "leading") return;
+      const zxid = node.lastZxid;
+      this.confirmThen(node, () =>
         this.world.send({
           kind: "app",
           from: this.id,
           to: from,
-          app: { type: "syncReply", id: app.id, zxid: node.lastZxid },
-        });
+          app: { type: "syncReply", id: app.id, zxid },
+        }),
+      );
       return;
     }
     const done = this.syncsAtLeader.get(app.id);
@@ -471,8 +483,11 @@ export class Replica {
             });
           });
         if (node.role === "leading") {
-          if (this.tree.lastProcessedZxid >= node.lastZxid) run();
-          else this.waitingApply.push({ zxid: node.lastZxid, run });
+          const zxid = node.lastZxid;
+          this.confirmThen(node, () => {
+            if (this.tree.lastProcessedZxid >= zxid) run();
+            else this.waitingApply.push({ zxid, run });
+          });
           return;
         }
         // Learner.sync: ask the leader how far it has proposed, answer once applied that far.
@@ -482,6 +497,12 @@ export class Replica {
         return;
       }
     }
+  }
+
+  /** EnsembleMember.confirmThen: `run` once a quorum confirmed this leadership after now. */
+  private confirmThen(node: ZabNode, run: () => void): void {
+    const round = node.confirmLeadership();
+    if (round > 0) this.confirming.push({ round, run });
   }
 
   /** A client (re)connecting its session here: its queue elsewhere is gone (the old connection closed). */

@@ -207,6 +207,51 @@ test("a leader cut off with a minority steps down after syncLimit ticks and comm
   c.checkAll();
 });
 
+test("a leadership check is confirmed once a quorum of followers answers it, and never by observers", () => {
+  const c = new ZabCluster({ voters: [1, 2, 3], observers: [4, 5] });
+  const l = elect(c);
+  const r = c.node(l).confirmLeadership();
+  assert.ok(r > 0);
+  c.flush(c.server(l));
+  assert.ok(c.node(l).confirmedRound < r, "confirmed before any follower answered");
+  assert.ok(
+    c.runUntil(() => c.node(l).confirmedRound >= r, 5),
+    "a healthy quorum confirms within a few ticks",
+  );
+  // One follower is enough with the leader; cut both and no check confirms even though observers answer.
+  for (const f of [1, 2, 3].filter((id) => id !== l)) c.cutLink(l, f);
+  const r2 = c.node(l).confirmLeadership();
+  c.flush(c.server(l));
+  c.tick(3);
+  assert.ok(c.node(l).confirmedRound < r2);
+  assert.equal(c.node(1 === l ? 2 : 1).confirmLeadership(), 0, "a follower cannot start a check");
+});
+
+test("a deposed leader never confirms a check issued after it was cut off, while a new leader commits", () => {
+  for (const seedNo of [1, 2, 3, 4, 5]) {
+    const c = new ZabCluster({ voters: [1, 2, 3, 4, 5], syncLimitTicks: 5, seed: seedNo, maxDelayTicks: 1 });
+    const old = elect(c);
+    commitAll(c, 2);
+    c.tick(3);
+    c.isolate(old);
+    const r = c.node(old).confirmLeadership();
+    c.flush(c.server(old));
+    let newLeaderCommitted = false;
+    for (let t = 0; t < 100 && !newLeaderCommitted; t++) {
+      c.tick();
+      assert.ok(c.node(old).confirmedRound < r, `seed ${seedNo}: the cut-off leader confirmed round ${r}`);
+      const now = c.leader();
+      if (now !== null && now !== old) {
+        const z = c.propose();
+        newLeaderCommitted = z !== null && c.runUntil(() => c.node(now).committedZxid >= z, 20);
+      }
+    }
+    assert.ok(newLeaderCommitted, `seed ${seedNo}: the majority elected a leader and committed`);
+    assert.ok(c.node(old).confirmedRound < r);
+    c.checkAll();
+  }
+});
+
 test("observers learn commits by INFORM, and their acks never make a quorum", () => {
   const c = new ZabCluster({ voters: [1, 2, 3], observers: [4, 5] });
   elect(c);
