@@ -56,7 +56,7 @@ if (opts.seed !== undefined) {
     console.log(
       `seed ${seed}: ok in ${Math.round(performance.now() - started)} ms: ${r.commits} commits, ${r.epochs} epochs, ` +
         `${r.ops} client ops (${r.indeterminate} indeterminate), ${r.crashes} crashes, ${r.tornWrites} torn writes ` +
-        `(${r.tornDiscarded} discarded on recovery)${r.linUnknown ? ", linearizability: NO VERDICT in time" : ""}`,
+        `(${r.tornDiscarded} discarded on recovery), ${r.forwarded} forwarded, ${r.syncs} learner syncs${r.linUnknown ? ", linearizability: NO VERDICT in time" : ""}`,
     );
     process.exit(0);
   } catch (e) {
@@ -75,6 +75,8 @@ const stopAfter = opts["stop-after"] ?? Infinity;
 const failures = [];
 const byKind = { crash: 0, liveness: 0, correctness: 0 };
 let commits = 0;
+let forwarded = 0;
+let syncs = 0;
 let ops = 0;
 let linUnknown = 0;
 let torn = 0;
@@ -87,6 +89,8 @@ for (let seed = from; seed < from + count; seed++) {
     commits += r.commits;
     ops += r.ops;
     torn += r.tornDiscarded;
+    forwarded += r.forwarded;
+    syncs += r.syncs;
     if (r.linUnknown) linUnknown++;
   } catch (e) {
     const kind = classify(e);
@@ -110,7 +114,7 @@ for (let seed = from; seed < from + count; seed++) {
 const secs = ((performance.now() - started) / 1000).toFixed(1);
 console.log(
   `\nsummary: ${done} seeds (${from}..${from + done - 1}) in ${secs} s; ${commits} commits, ${ops} client ops, ` +
-    `${torn} torn records discarded; ${linUnknown} linearizability checks without a verdict; ${failures.length} failures`,
+    `${torn} torn records discarded, ${forwarded} forwarded by learners, ${syncs} learner syncs; ${linUnknown} linearizability checks without a verdict; ${failures.length} failures`,
 );
 for (const f of failures.slice(0, 10))
   console.log(`  seed ${f.seed} (${f.kind}): npm run sim -- --seed ${f.seed}${ticksArg}`);

@@ -1,6 +1,7 @@
 // A server's part in an ensemble: routes client writes to the quorum (prepared and proposed on the
 // leader, forwarded by learners), applies what commits, replicates session liveness, answers `sync`,
-// and says when this server may serve clients. Consensus itself is the QuorumDriver's ZabNode.
+// and says when this server may serve clients. Consensus itself is the driver's ZabNode: the QuorumDriver
+// (sockets, files, timers) in a server, the simulator's driver (virtual time and disks) in test/sim.
 import { assert } from "../base/assert.js";
 import { zxidHex } from "../base/zxid.js";
 import type { LogEntry, Snapshot } from "../consensus/messages.js";
@@ -50,6 +51,18 @@ export interface MemberOptions {
   readonly epochs: Epochs;
 }
 
+/**
+ * What the member needs of the driver that runs its ZabNode and carries out each Ready (calling back the
+ * QuorumHost methods in the Ready contract's order). Inputs run against the node when no Ready is in flight.
+ */
+export interface MemberDriver {
+  readonly node: ZabNode;
+  input(fn: () => void): void;
+  sendApp(to: number, m: AppMessage): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /** A write waiting for the leader to prepare and propose it. */
 interface Proposal {
   readonly sessionId: bigint;
@@ -62,7 +75,7 @@ export const leaderProposalQueueMax = 50_000;
 export const pendingSyncsMax = 10_000;
 
 export class EnsembleMember implements QuorumHost {
-  readonly driver: QuorumDriver;
+  readonly driver: MemberDriver;
   private proposals: Proposal[] = [];
   /** Leader: the history before our epoch is applied and the Preparer is fresh; we may prepare. */
   private leaderReady = false;
@@ -73,11 +86,12 @@ export class EnsembleMember implements QuorumHost {
   /** Leader: work waiting for a leadership check of at least `round` to be confirmed by a quorum. */
   private confirming: { round: number; run: () => void }[] = [];
 
+  /** `driver`: the options of a real QuorumDriver, or a function that makes another driver for this host. */
   constructor(
     private readonly server: MemberServer,
-    opts: MemberOptions,
+    driver: MemberOptions | ((host: QuorumHost) => MemberDriver),
   ) {
-    this.driver = new QuorumDriver({ ...opts, host: this });
+    this.driver = typeof driver === "function" ? driver(this) : new QuorumDriver({ ...driver, host: this });
   }
 
   start(): Promise<void> {

@@ -1,22 +1,27 @@
 // The whole-stack deterministic simulator's world: servers that are real replicas (ZabNode, a simulated
 // disk holding Corral's record framing, a DataTree fed by the real txn codec, a Preparer and the real
 // RequestPipeline on the leader), a seeded network between servers and clients that drops, delays,
-// reorders, duplicates and partitions, and invariants checked as it runs. The shell logic mirrors
-// server/quorum-driver.ts (persist, send, apply, advance; inputs queued while a Ready is carried out)
-// and server/ensemble-member.ts (leaderReady, proposals prepared when idle, roleChanged, sync), which
-// are not pure and so cannot run here themselves. Test-only.
+// reorders, duplicates and partitions, and invariants checked as it runs. Each server runs the real
+// EnsembleMember (forwarding, sessions, sync, leadership) over a driver that mirrors
+// server/quorum-driver.ts (persist, send, apply, advance; inputs queued while a Ready is carried out) on
+// virtual time and a simulated disk, and answers clients as CorralServer does. Test-only.
 import { SeededPrng } from "../../src/base/clock.js";
 import { zxidEpoch, zxidHex } from "../../src/base/zxid.js";
 import { MemoryLog } from "../../src/consensus/memory-log.js";
-import type { LogEntry, Message, Snapshot } from "../../src/consensus/messages.js";
+import type { LogEntry, Message } from "../../src/consensus/messages.js";
 import { ZabNode, type ConsensusConfig, type Ready } from "../../src/consensus/zab-node.js";
 import { Code } from "../../src/protocol/error-codes.js";
 import { OpCode } from "../../src/protocol/opcodes.js";
-import { decodeTxn, encodeTxn } from "../../src/protocol/txn-codec.js";
+import { decodeTxn } from "../../src/protocol/txn-codec.js";
 import type { Request, Response, Txn } from "../../src/protocol/types.js";
+import { JuteWriter } from "../../src/protocol/jute-writer.js";
+import { encodeRequest } from "../../src/protocol/records.js";
+import { EnsembleMember, type MemberDriver, type MemberServer } from "../../src/server/ensemble-member.js";
+import type { AppMessage } from "../../src/server/peer-codec.js";
+import type { QuorumHost } from "../../src/server/quorum-driver.js";
 import { RequestPipeline, type SessionContext } from "../../src/server/request-pipeline.js";
 import { SessionTracker } from "../../src/server/session-tracker.js";
-import { deserializeTree, serializeTree } from "../../src/storage/tree-snapshot.js";
+import { deserializeTree } from "../../src/storage/tree-snapshot.js";
 import { DataTree } from "../../src/tree/data-tree.js";
 import { Preparer, type PreparerOptions } from "../../src/tree/prepare.js";
 import { processRead } from "../../src/tree/read.js";
@@ -70,12 +75,12 @@ interface ReplyEnvelope {
   to: number;
   rep: ClientReply;
 }
-/** EnsembleMember's sync between a learner and its leader (peer-codec's syncRequest / syncReply). */
+/** EnsembleMember's own messages between servers (peer-codec's AppMessage: forwarding, liveness, sync). */
 interface AppEnvelope {
   kind: "app";
   from: number;
   to: number;
-  app: { type: "syncRequest"; id: number } | { type: "syncReply"; id: number; zxid: bigint };
+  app: AppMessage;
 }
 export type Envelope = ZabEnvelope | RequestEnvelope | ReplyEnvelope | AppEnvelope;
 
@@ -111,37 +116,29 @@ interface ReadyInFlight {
   doneAt: number;
 }
 
-/** A proposal waiting for the leader to prepare it (EnsembleMember's Proposal). */
-interface Proposal {
-  readonly sessionId: bigint;
-  readonly make: (zxid: bigint) => Txn;
-}
-
-// ------------------------------------------------------------------ a server
-
-export class Replica {
+export class Replica implements MemberServer, MemberDriver {
   readonly disk = new SimDisk();
-  node: ZabNode | null = null;
+  node!: ZabNode;
+  /** The real EnsembleMember, whose driver is this replica; null while crashed. */
+  member: EnsembleMember | null = null;
+  private host!: QuorumHost;
   memLog = new MemoryLog();
   tree = new DataTree();
   pipeline: RequestPipeline;
   epochs = { acceptedEpoch: 0, currentEpoch: 0 };
   inReady: ReadyInFlight | null = null;
   inbox: (() => void)[] = [];
-  leaderReady = false;
-  proposals: Proposal[] = [];
-  waitingApply: { zxid: bigint; run: () => void }[] = [];
+  /** Inside the driver loop: inputs only queue (host callbacks may call input()). */
+  private running = false;
   /** Sessions with a client connected here, by session id: the client's endpoint id. */
   connections = new Map<bigint, number>();
   /** Clients waiting for their createSession to commit here. */
   pendingConnects = new Map<bigint, number>();
-  tracker: SessionTracker | null = null;
+  /** Session liveness (CorralServer's tracker); only an active leader expires sessions. */
+  tracker = new SessionTracker(tickMs);
+  /** Sessions whose expiry was proposed and not yet applied. */
+  private closing = new Set<bigint>();
   restarts = 0;
-  private nextSyncId = 1;
-  /** Learner: syncs asked of the leader, answered by its last proposed zxid (EnsembleMember.syncsAtLeader). */
-  private syncsAtLeader = new Map<number, () => void>();
-  /** Leader: work waiting for a quorum to confirm a leadership check (EnsembleMember.confirming). */
-  private confirming: { round: number; run: () => void }[] = [];
 
   constructor(
     readonly id: number,
@@ -152,12 +149,32 @@ export class Replica {
   }
 
   get up(): boolean {
-    return this.node !== null;
+    return this.member !== null;
   }
 
-  /** EnsembleMember.isActiveLeader: leading, history applied, may prepare. */
   get isActiveLeader(): boolean {
-    return this.node?.role === "leading" && this.leaderReady;
+    return this.member?.isActiveLeader ?? false;
+  }
+
+  /** Starts from what the disk recovered: a fresh ZabNode and EnsembleMember (CorralServer.start). */
+  boot(node: ZabNode): void {
+    this.node = node;
+    this.tracker = new SessionTracker(tickMs);
+    this.trackTreeSessions();
+    this.member = new EnsembleMember(this, (host) => {
+      this.host = host;
+      return this;
+    });
+  }
+
+  /** Crash: everything in memory is gone; the disk keeps what crashDuring left. */
+  stopNow(): void {
+    this.member = null;
+    this.inReady = null;
+    this.inbox = [];
+    this.closing.clear();
+    this.connections.clear(); // clients notice by timing out
+    this.pendingConnects.clear();
   }
 
   newPipeline(): RequestPipeline {
@@ -190,27 +207,23 @@ export class Replica {
     );
   }
 
-  /** Serialized applied state, for SNAP (EnsembleMember.snapshot). */
-  snapshotOfTree(): Snapshot {
-    const chunks = serializeTree(this.tree);
-    let n = 0;
-    for (const c of chunks) n += c.length;
-    const data = new Uint8Array(n);
-    let at = 0;
-    for (const c of chunks) {
-      data.set(c, at);
-      at += c.length;
-    }
-    return { zxid: this.tree.lastProcessedZxid, data };
+  // ---- MemberServer (what CorralServer does for its EnsembleMember) ----
+
+  newPreparer(): Preparer {
+    return new Preparer(this.tree, preparerOptions);
   }
 
   replaceTree(tree: DataTree): void {
+    this.world.checkSnapshotState(this.id, tree, "SNAP");
+    this.closeClientConnections("state replaced by a snapshot");
     this.tree = tree;
     this.pipeline = this.newPipeline();
-    this.closeAllConnections();
+    this.tracker = new SessionTracker(tickMs);
+    this.trackTreeSessions();
   }
 
-  closeAllConnections(): void {
+  closeClientConnections(_why: string): void {
+    if (this.member?.serving === true) return;
     for (const [sessionId, client] of this.connections) {
       this.world.send({ kind: "reply", from: this.id, to: client, rep: { type: "disconnected" } });
       this.pipeline.dropSessionQueue(sessionId);
@@ -221,7 +234,57 @@ export class Replica {
     this.pendingConnects.clear();
   }
 
-  // ---- the driver loop (QuorumDriver.loop) ----
+  closeSessionConnection(sessionId: bigint): void {
+    const client = this.connections.get(sessionId) ?? this.pendingConnects.get(sessionId);
+    if (client === undefined) return;
+    this.world.send({ kind: "reply", from: this.id, to: client, rep: { type: "disconnected" } });
+    this.connections.delete(sessionId);
+    this.pendingConnects.delete(sessionId);
+    this.pipeline.dropSessionQueue(sessionId);
+  }
+
+  touchAllSessions(): void {
+    for (const id of this.tree.sessions.keys()) this.touchSession(id);
+  }
+
+  touchSession(sessionId: bigint): void {
+    this.tracker.touch(sessionId, this.world.now * tickMs);
+  }
+
+  /** The sync of a `syncRead` is done: read and answer in one reply. */
+  replySync(sessionId: bigint, xid: number, _op: number, path: string): void {
+    const client = this.connections.get(sessionId);
+    if (client === undefined) return;
+    const request: Request = { type: "getData", op: OpCode.getData, req: { path, watch: false } };
+    const out = processRead(this.tree, { sessionId, authInfo: [] }, request, 0);
+    this.world.send({
+      kind: "reply",
+      from: this.id,
+      to: client,
+      rep: {
+        type: "reply",
+        xid,
+        zxid: this.tree.lastProcessedZxid,
+        err: out.err,
+        response: out.response ?? null,
+      },
+    });
+  }
+
+  fatal(e: Error): void {
+    throw e;
+  }
+
+  log(level: string, msg: string, fields?: Record<string, unknown>): void {
+    this.world.log(`t${this.world.now} s${this.id}: ${level} ${msg}${fields ? ` ${stringify(fields)}` : ""}`);
+  }
+
+  private trackTreeSessions(): void {
+    for (const [id, { timeOut }] of this.tree.sessions)
+      this.tracker.add(id, timeOut, this.world.now * tickMs);
+  }
+
+  // ---- MemberDriver (what QuorumDriver does, on virtual time and a simulated disk) ----
 
   input(fn: () => void): void {
     if (!this.up) return;
@@ -229,17 +292,41 @@ export class Replica {
     this.pump();
   }
 
+  sendApp(to: number, app: AppMessage): void {
+    this.world.send({ kind: "app", from: this.id, to, app });
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Runs queued inputs and Readys until idle or a disk write is pending (QuorumDriver.loop; not re-entrant). */
   pump(): void {
+    if (this.running) return;
+    this.running = true;
+    try {
+      this.loop();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private loop(): void {
     for (let guard = 0; guard < 10_000; guard++) {
+      const member = this.member;
+      if (member === null || this.inReady !== null) return;
       const node = this.node;
-      if (node === null || this.inReady !== null) return;
       const batch = this.inbox;
       this.inbox = [];
       for (const fn of batch) {
-        if (this.node !== node) return; // crashed meanwhile
+        if (this.member !== member) return; // crashed meanwhile
         fn();
       }
-      this.idle(node);
+      this.host.idle(node);
       if (!node.hasReady()) {
         if (this.inbox.length > 0) continue;
         return;
@@ -249,7 +336,7 @@ export class Replica {
       const latency = this.world.diskLatency(this.id);
       this.inReady = { ready, ops, doneAt: this.world.now + latency };
       if (latency > 0) return;
-      this.finishReady();
+      this.completeReady();
     }
     throw new Error(`server ${this.id}: driver loop did not quiesce`);
   }
@@ -272,129 +359,52 @@ export class Replica {
     return ops;
   }
 
-  /** The write finished: make it durable, then send, apply, advance (the Ready contract). */
+  /** The pending disk write finished (virtual time reached it): complete its Ready, then go on. */
   finishReady(): void {
+    this.running = true;
+    try {
+      this.completeReady();
+    } finally {
+      this.running = false;
+    }
+    this.pump();
+  }
+
+  /** The write finished: make it durable, then send, apply, advance (the Ready contract). */
+  private completeReady(): void {
     const f = this.inReady!;
-    const node = this.node!;
+    const node = this.node;
     const r = f.ready;
     this.disk.complete(f.ops);
     if (r.snapshotToApply) {
       const s = r.snapshotToApply;
       this.memLog.installSnapshot({ zxid: s.zxid, data: new Uint8Array(0) });
-      const tree = deserializeTree(s.data, `SNAP ${zxidHex(s.zxid)}`);
-      check(tree.lastProcessedZxid === s.zxid, `server ${this.id}: a SNAP's tree is not as of its zxid`);
-      this.world.checkSnapshotState(this.id, tree, "SNAP");
-      this.replaceTree(tree);
+      this.host.installSnapshot(s);
     }
     if (r.truncateTo !== undefined) this.memLog.truncate(r.truncateTo);
     this.memLog.append(r.entriesToAppend);
     if (r.persistEpochs) this.epochs = { ...r.persistEpochs };
     this.inReady = null;
     for (const m of r.messages) this.world.send({ kind: "zab", from: m.from, to: m.to, msg: m });
-    for (const e of r.committed) this.applyCommitted(e);
+    for (const e of r.committed) {
+      const before = this.tree.lastProcessedZxid;
+      this.host.applyCommitted(e);
+      this.world.onApplied(this, before, e);
+    }
     node.advance(r);
     this.world.checkLeader(this);
-    if (r.roleChanged) this.roleChanged(r.roleChanged.role);
+    if (r.roleChanged) this.host.roleChanged(r.roleChanged.role, r.roleChanged.leaderId, r.roleChanged.epoch);
   }
 
-  // ---- EnsembleMember ----
-
-  private idle(node: ZabNode): void {
-    if (this.confirming.length > 0) {
-      const confirmed = node.confirmedRound;
-      const ready = this.confirming.filter((c) => c.round <= confirmed);
-      this.confirming = this.confirming.filter((c) => c.round > confirmed);
-      for (const c of ready) c.run();
-    }
-    if (node.role !== "leading") {
-      this.proposals = [];
-      return;
-    }
-    if (!this.leaderReady) {
-      if (!node.isEstablished || this.tree.lastProcessedZxid !== node.lastZxid) return;
-      this.leaderReady = true;
-      this.tracker = new SessionTracker(tickMs);
-      for (const [id, { timeOut }] of this.tree.sessions)
-        this.tracker.add(id, timeOut, this.world.now * tickMs);
-      this.world.log(`t${this.world.now} s${this.id}: leading epoch ${node.epoch}, serving`);
-    }
-    while (this.proposals.length > 0) {
-      const zxid = node.nextZxid();
-      if (typeof zxid !== "bigint") {
-        if (zxid.reason === "tooManyInFlight") return;
-        this.proposals = [];
-        return;
-      }
-      const p = this.proposals.shift()!;
-      const got = node.propose(encodeTxn(p.make(zxid)));
-      check(
-        got === zxid,
-        `server ${this.id}: propose assigned ${String(got)}, nextZxid said ${zxidHex(zxid)}`,
-      );
-    }
-  }
-
-  private roleChanged(role: string): void {
-    if (!(role === "leading" && this.leaderReady)) {
-      this.leaderReady = false;
-      this.proposals = [];
-      this.tracker = null;
-      this.pipeline.setPreparer(new Preparer(this.tree, preparerOptions));
-    }
-    this.waitingApply = [];
-    this.syncsAtLeader.clear();
-    this.confirming = [];
-    this.closeAllConnections();
-  }
-
-  forgetSyncs(): void {
-    this.syncsAtLeader.clear();
-  }
-
-  /** A peer's shell message (EnsembleMember.appMessage's sync half). */
-  onApp(from: number, app: AppEnvelope["app"]): void {
-    const node = this.node!;
-    if (app.type === "syncRequest") {
-      if (node.role !== "leading") return;
-      const zxid = node.lastZxid;
-      this.confirmThen(node, () =>
-        this.world.send({
-          kind: "app",
-          from: this.id,
-          to: from,
-          app: { type: "syncReply", id: app.id, zxid },
-        }),
-      );
-      return;
-    }
-    const done = this.syncsAtLeader.get(app.id);
-    if (done === undefined || from !== node.leaderId) return;
-    this.syncsAtLeader.delete(app.id);
-    if (this.tree.lastProcessedZxid >= app.zxid) done();
-    else this.waitingApply.push({ zxid: app.zxid, run: done });
-  }
-
-  private applyCommitted(e: LogEntry): void {
-    const txn = decodeTxn(e.data);
-    check(
-      txn.header.zxid === e.zxid,
-      `server ${this.id}: logged txn ${zxidHex(e.zxid)} carries another zxid`,
-    );
-    const before = this.tree.lastProcessedZxid;
-    this.pipeline.applyCommitted(txn);
-    this.world.onApplied(this, before, e);
-    if (this.waitingApply.length > 0) {
-      const applied = this.tree.lastProcessedZxid;
-      const ready = this.waitingApply.filter((w) => w.zxid <= applied);
-      this.waitingApply = this.waitingApply.filter((w) => w.zxid > applied);
-      for (const w of ready) w.run();
-    }
+  /** A peer's shell message, handed over as QuorumDriver hands it (not queued behind a Ready). */
+  onApp(from: number, app: AppMessage): void {
+    this.member?.appMessage(from, app);
   }
 
   private onCommittedTxn(txn: Txn): void {
     const sessionId = txn.header.clientId;
     if (txn.header.type === OpCode.createSession) {
-      this.tracker?.add(sessionId, this.tree.sessions.get(sessionId)?.timeOut ?? 0, this.world.now * tickMs);
+      this.tracker.add(sessionId, this.tree.sessions.get(sessionId)?.timeOut ?? 0, this.world.now * tickMs);
       const client = this.pendingConnects.get(sessionId);
       if (client !== undefined) {
         this.pendingConnects.delete(sessionId);
@@ -402,107 +412,68 @@ export class Replica {
         this.world.send({ kind: "reply", from: this.id, to: client, rep: { type: "connected", sessionId } });
       }
     } else if (txn.header.type === OpCode.closeSession) {
-      this.tracker?.remove(sessionId);
+      this.tracker.remove(sessionId);
+      this.closing.delete(sessionId);
       this.world.sessionClosed(sessionId);
     }
   }
 
-  /** Leader, every tick: expire sessions (SessionTrackerImpl), as closeSession txns of no client. */
-  expireSessions(): void {
-    if (!this.isActiveLeader || this.tracker === null) return;
-    for (const id of this.tracker.expired(this.world.now * tickMs)) {
+  /** Every tick, as CorralServer.tick: learners report liveness; an active leader expires sessions. */
+  tickSessions(): void {
+    const member = this.member;
+    if (member === null) return;
+    member.tick();
+    const expired = this.tracker.expired(this.world.now * tickMs);
+    if (!member.isActiveLeader) return;
+    for (const id of expired) {
+      if (this.closing.has(id) || !this.tree.sessions.has(id)) continue;
+      this.closing.add(id);
       this.world.log(`t${this.world.now} s${this.id}: expiring session ${id}`);
+      this.closeSessionConnection(id);
       const ctx: SessionContext = { sessionId: id, authInfo: [], watcherId: 0 };
-      this.proposals.push({ sessionId: id, make: (zxid) => this.pipeline.prepareWrite(ctx, 0, null, zxid) });
+      member.submitWrite(ctx, 0, OpCode.closeSession, null, null, false);
     }
   }
 
-  // ---- client requests ----
+  // ---- client requests (CorralServer's connection handling) ----
 
   onClientRequest(client: number, req: ClientRequest): void {
-    const node = this.node!;
-    // Reads (sync, then getData) are served by any up-to-date server; writes and sessions by the leader.
-    const serving =
-      req.type === "syncRead"
-        ? node.isUpToDate && (node.role !== "leading" || this.leaderReady)
-        : this.isActiveLeader;
-    if (!serving) {
+    const member = this.member!;
+    if (!member.serving) {
       const xid = req.type === "connect" ? -1 : req.xid;
+      const leaderId = this.node.leaderId;
       this.world.send({
         kind: "reply",
         from: this.id,
         to: client,
-        rep: { type: "notLeader", xid, leaderId: node.leaderId === this.id ? null : node.leaderId },
+        rep: { type: "notLeader", xid, leaderId: leaderId === this.id ? null : leaderId },
       });
       return;
     }
     switch (req.type) {
       case "connect": {
         this.pendingConnects.set(req.sessionId, client);
-        const { sessionId, timeOutMs } = req;
-        this.proposals.push({
-          sessionId,
-          make: (zxid) =>
-            this.pipeline.prepareCreateSession(sessionId, timeOutMs, simPassword(sessionId), zxid),
-        });
+        member.submitCreateSession(req.sessionId, req.timeOutMs, simPassword(req.sessionId));
         return;
       }
       case "write": {
         this.attach(client, req.sessionId);
-        this.tracker?.touch(req.sessionId, this.world.now * tickMs);
+        this.touchSession(req.sessionId);
+        member.sessionTouched(req.sessionId);
         const ctx: SessionContext = { sessionId: req.sessionId, authInfo: [], watcherId: 0 };
-        const { xid, request } = req;
-        this.pipeline.queueWrite(req.sessionId, xid, request.op, request);
-        this.proposals.push({
-          sessionId: req.sessionId,
-          make: (zxid) => this.pipeline.prepareWrite(ctx, xid, request, zxid),
-        });
+        const w = new JuteWriter(256);
+        encodeRequest(w, { xid: req.xid, type: req.request.op }, req.request);
+        member.submitWrite(ctx, req.xid, req.request.op, req.request, w.finish(), true);
         return;
       }
       case "syncRead": {
         this.attach(client, req.sessionId);
-        this.tracker?.touch(req.sessionId, this.world.now * tickMs);
-        // EnsembleMember.submitSync on the leader: answered once everything proposed so far is applied.
-        const barrier = this.pipeline.submitBarrier(req.sessionId, req.xid, OpCode.sync);
-        const { sessionId, xid, path } = req;
-        const run = (): void =>
-          barrier.release(() => {
-            const request: Request = { type: "getData", op: OpCode.getData, req: { path, watch: false } };
-            const out = processRead(this.tree, { sessionId, authInfo: [] }, request, 0);
-            this.world.send({
-              kind: "reply",
-              from: this.id,
-              to: client,
-              rep: {
-                type: "reply",
-                xid,
-                zxid: this.tree.lastProcessedZxid,
-                err: out.err,
-                response: out.response ?? null,
-              },
-            });
-          });
-        if (node.role === "leading") {
-          const zxid = node.lastZxid;
-          this.confirmThen(node, () => {
-            if (this.tree.lastProcessedZxid >= zxid) run();
-            else this.waitingApply.push({ zxid, run });
-          });
-          return;
-        }
-        // Learner.sync: ask the leader how far it has proposed, answer once applied that far.
-        const id = this.nextSyncId++;
-        this.syncsAtLeader.set(id, run);
-        this.world.send({ kind: "app", from: this.id, to: node.leaderId!, app: { type: "syncRequest", id } });
+        this.touchSession(req.sessionId);
+        member.sessionTouched(req.sessionId);
+        member.submitSync(req.sessionId, req.xid, OpCode.sync, req.path);
         return;
       }
     }
-  }
-
-  /** EnsembleMember.confirmThen: `run` once a quorum confirmed this leadership after now. */
-  private confirmThen(node: ZabNode, run: () => void): void {
-    const round = node.confirmLeadership();
-    if (round > 0) this.confirming.push({ round, run });
   }
 
   /** A client (re)connecting its session here: its queue elsewhere is gone (the old connection closed). */
@@ -545,7 +516,15 @@ export class World {
   readonly leaders = new Map<number, number>();
   /** Sessions whose closeSession committed. */
   readonly closedSessions = new Set<bigint>();
-  readonly stats = { crashes: 0, tornWrites: 0, snaps: 0, messages: 0, applies: 0 };
+  readonly stats = {
+    crashes: 0,
+    tornWrites: 0,
+    snaps: 0,
+    messages: 0,
+    applies: 0,
+    forwarded: 0,
+    syncRequests: 0,
+  };
 
   constructor(readonly opts: WorldOptions) {
     this.prng = new SeededPrng(opts.seed);
@@ -603,16 +582,7 @@ export class World {
     } else {
       this.log(`t${this.now} s${id}: crash`);
     }
-    s.node = null;
-    s.inReady = null;
-    s.inbox = [];
-    s.proposals = [];
-    s.waitingApply = [];
-    s.leaderReady = false;
-    s.forgetSyncs();
-    s.tracker = null;
-    s.connections.clear(); // clients notice by timing out
-    s.pendingConnects.clear();
+    s.stopNow();
   }
 
   /** Startup as the real server does it: recover the disk, load the snapshot, replay nothing. */
@@ -632,12 +602,14 @@ export class World {
     s.memLog.append(rec.txns);
     s.epochs = { acceptedEpoch: rec.acceptedEpoch, currentEpoch: rec.currentEpoch };
     s.restarts++;
-    s.node = new ZabNode(
-      s.cfg,
-      { ...s.epochs, appliedZxid: snapZxid },
-      s.memLog,
-      { snapshot: () => s.snapshotOfTree() },
-      new SeededPrng(this.prng.nextUint32()),
+    s.boot(
+      new ZabNode(
+        s.cfg,
+        { ...s.epochs, appliedZxid: snapZxid },
+        s.memLog,
+        { snapshot: () => s.member!.snapshot() },
+        new SeededPrng(this.prng.nextUint32()),
+      ),
     );
     this.log(
       `t${this.now} s${id}: start (snapshot ${zxidHex(snapZxid)}, ${rec.txns.length} logged, epochs ${rec.acceptedEpoch}/${rec.currentEpoch})`,
@@ -649,7 +621,7 @@ export class World {
   snapshot(id: number): void {
     const s = this.server(id);
     if (!s.up || s.inReady !== null) return;
-    const snap = s.snapshotOfTree();
+    const snap = s.member!.snapshot();
     if (snap.zxid <= s.memLog.snapshotZxid() || snap.zxid > s.memLog.lastZxid()) return;
     s.disk.takeSnapshot(snap.zxid, snap.data);
     s.memLog.compact({ zxid: snap.zxid, data: new Uint8Array(0) });
@@ -680,6 +652,8 @@ export class World {
 
   send(env: Envelope): void {
     this.stats.messages++;
+    if (env.kind === "app" && env.app.type === "request") this.stats.forwarded++;
+    if (env.kind === "app" && env.app.type === "syncRequest") this.stats.syncRequests++;
     // Client links are cut with their server: a client is partitioned with its side.
     const a = env.from;
     const b = env.to;
@@ -731,10 +705,9 @@ export class World {
     if (s === undefined || !s.up) return;
     if (env.kind === "zab") {
       const msg = env.msg;
-      s.input(() => s.node!.step(msg));
+      s.input(() => s.node.step(msg));
     } else if (env.kind === "app") {
-      const { from, app } = env;
-      s.input(() => s.onApp(from, app));
+      s.onApp(env.from, env.app);
     } else {
       const req = env.req;
       const from = env.from;
@@ -749,15 +722,14 @@ export class World {
     for (const s of this.servers.values()) {
       if (s.up && s.inReady !== null && s.inReady.doneAt <= this.now) {
         s.finishReady();
-        s.pump();
       }
     }
     this.deliverDue();
     for (const s of this.servers.values()) {
       if (!s.up) continue;
       s.input(() => {
-        s.node!.tick();
-        s.expireSessions();
+        s.node.tick();
+        s.tickSessions();
       });
     }
     this.deliverDue();
@@ -847,7 +819,7 @@ export class World {
     let best: Replica | null = null;
     for (const s of this.servers.values()) {
       if (!s.isActiveLeader) continue;
-      if (best === null || s.node!.epoch > best.node!.epoch) best = s;
+      if (best === null || s.node.epoch > best.node.epoch) best = s;
     }
     return best;
   }
@@ -875,4 +847,8 @@ function simPassword(sessionId: bigint): Uint8Array {
   const b = new Uint8Array(16);
   new DataView(b.buffer).setBigUint64(8, BigInt.asUintN(64, sessionId));
   return b;
+}
+
+function stringify(fields: Record<string, unknown>): string {
+  return JSON.stringify(fields, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
 }

@@ -51,6 +51,9 @@ export interface RunResult {
   crashes: number;
   tornWrites: number;
   tornDiscarded: number;
+  /** Client writes and session creations a learner forwarded to its leader, and syncs it asked of it. */
+  forwarded: number;
+  syncs: number;
   /** The linearizability check ran out of time (no verdict: not a failure, but not a pass either). */
   linUnknown: boolean;
   description: string;
@@ -152,7 +155,7 @@ export function runCorralSeed(seed: number, options: RunOptions = {}): RunResult
   };
   run(() => clients.every((c) => c.idle), "clients' requests did not settle");
   run(
-    () => w.activeLeader() !== null && ids.every((id) => w.server(id).node!.isUpToDate),
+    () => w.activeLeader() !== null && ids.every((id) => w.server(id).node.isUpToDate),
     "no serving leader with every server up to date",
   );
   // A probe through the whole stack: a client session and a write must commit and reach every server.
@@ -181,7 +184,7 @@ export function runCorralSeed(seed: number, options: RunOptions = {}): RunResult
     const leader = w.activeLeader();
     return (
       leader !== null &&
-      leader.node!.lastZxid === z &&
+      leader.node.lastZxid === z &&
       ids.every((id) => w.server(id).tree.lastProcessedZxid === z && w.server(id).inReady === null)
     );
   }, "servers did not settle on one applied zxid");
@@ -267,6 +270,8 @@ export function runCorralSeed(seed: number, options: RunOptions = {}): RunResult
     crashes: w.stats.crashes,
     tornWrites: w.stats.tornWrites,
     tornDiscarded,
+    forwarded: w.stats.forwarded,
+    syncs: w.stats.syncRequests,
     linUnknown: lin.ok === "unknown",
     description,
   };
