@@ -48,7 +48,8 @@ type Pending =
 
 type ClientOp =
   | { kind: "read"; key: string }
-  | { kind: "write" | "cas"; key: string; value: string; version: number }
+  /** `viaMulti`: sent as multi {check(key, version), setData(key, value, -1)}, which must act as one CAS. */
+  | { kind: "write" | "cas"; key: string; value: string; version: number; viaMulti?: boolean }
   | { kind: "create"; key: string; value: string }
   | { kind: "delete"; key: string; version: number }
   | { kind: "ephemeral"; path: string; sequential: boolean }
@@ -129,7 +130,10 @@ export class SimClient implements ClientEndpoint {
     const value = `c${this.id}-${++this.values}`;
     if (r < 30) return { kind: "read", key };
     if (r < 48) return { kind: "write", key, value, version: -1 };
-    if (r < 60) return { kind: "cas", key, value, version: this.versions.get(key) ?? this.prng.below(3) };
+    if (r < 60) {
+      const version = this.versions.get(key) ?? this.prng.below(3);
+      return { kind: "cas", key, value, version, viaMulti: r % 2 === 0 };
+    }
     if (r < 72) return { kind: "create", key, value };
     if (r < 80) {
       const v = this.versions.get(key);
@@ -215,6 +219,7 @@ export class SimClient implements ClientEndpoint {
     const sessionId = this.session!;
     const l = this.ledger;
     l.completed++;
+    if (op.kind === "cas" && op.viaMulti === true) ({ err, response } = multiCasOutcome(op.key, err, response));
     if (err === Code.sessionExpired) {
       // The session is gone (expired by the leader): a determinate no-op, recorded conservatively.
       if (op.kind !== "read" && op.kind !== "close") this.recordUnknown(op, callTime);
@@ -335,10 +340,50 @@ export class SimClient implements ClientEndpoint {
   }
 }
 
+/**
+ * A multi {check, setData}'s reply as the plain setData's would be: its header err is 0 either way
+ * (DESIGN), the sub-results say what happened: [check, setData(stat)] or [error(code), error(-2)].
+ */
+function multiCasOutcome(
+  key: string,
+  err: number,
+  response: Response | null,
+): { err: number; response: Response | null } {
+  if (err !== Code.ok) return { err, response };
+  check(
+    response?.type === "multi" && response.results.length === 2,
+    `multi on ${key} answered ${response?.type}`,
+  );
+  const [first, second] = response.results;
+  if (second!.type === "setData") {
+    check(first!.type === "check", `multi on ${key}: first result ${first!.type}`);
+    return { err: Code.ok, response: { type: "stat", stat: second.stat } };
+  }
+  check(first!.type === "error" && second!.type === "error", `multi on ${key}: partial results`);
+  check(
+    second.err === Code.runtimeInconsistency,
+    `multi on ${key}: the op after the failure has ${second.err}`,
+  );
+  return { err: first.err, response: null };
+}
+
 function requestOf(op: Exclude<ClientOp, { kind: "read" }>): Request {
   switch (op.kind) {
     case "write":
     case "cas":
+      if (op.viaMulti === true)
+        return {
+          type: "multi",
+          op: OpCode.multi,
+          ops: [
+            { type: "check", op: OpCode.check, req: { path: op.key, version: op.version } },
+            {
+              type: "setData",
+              op: OpCode.setData,
+              req: { path: op.key, data: encoder.encode(op.value), version: -1 },
+            },
+          ],
+        };
       return {
         type: "setData",
         op: OpCode.setData,
