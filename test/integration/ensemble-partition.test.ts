@@ -7,14 +7,15 @@
 //
 // Isolating the leader sets its q0 down: it loses its peers but its clients still reach it. The two others
 // must elect a leader and take writes; a write sent to the old leader must not succeed, and must be gone
-// once the partition heals and the three converge with every acknowledged write.
+// once the partition heals and the three converge with every acknowledged write. A sync sent to the old
+// leader must not succeed either: it cannot confirm its leadership with a quorum (ZooKeeper's would answer
+// at once, and a read after it could miss the majority's writes).
 //
 // Needs root and iproute2's `ip`. Skipped (with the reason) when either is missing, except with CI=true,
 // where it fails. Only ever runs `ip` against the namespaces it created; never touches the host's interfaces.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,6 +43,7 @@ type AgentRequest =
   | { id: number; op: "mode"; host: string }
   | { id: number; op: "open"; name: string; connect: string }
   | { id: number; op: "create"; name: string; path: string; timeoutMs: number }
+  | { id: number; op: "sync"; name: string; path: string; timeoutMs: number }
   | { id: number; op: "close"; name: string }
   | { id: number; op: "children"; host: string; parent: string }
   | { id: number; op: "exists"; host: string; path: string }
@@ -98,6 +100,14 @@ async function runAgent(): Promise<void> {
           (e: Error) => `failed: ${e.name}`,
         );
         return withTimeout(outcome, r.timeoutMs, "create").catch(() => `no reply in ${r.timeoutMs} ms`);
+      }
+      case "sync": {
+        const zk = sessions.get(r.name)!;
+        const outcome = zk.sync(r.path).then(
+          () => "succeeded",
+          (e: Error) => `failed: ${e.name}`,
+        );
+        return withTimeout(outcome, r.timeoutMs, "sync").catch(() => `no reply in ${r.timeoutMs} ms`);
       }
       case "close":
         await sessions.get(r.name)?.close();
@@ -254,7 +264,6 @@ function buildNetwork(): void {
 
 function writeConfigs(): void {
   baseDir = mkdtempSync(join(tmpdir(), "corral-partition-"));
-  const secret = randomBytes(32);
   const serverLines = servers.map(
     (s) => `server.${s.id}=${quorumAddr(s.id)}:2888:3888;${clientAddr(s.id)}:${clientPort}`,
   );
@@ -262,7 +271,6 @@ function writeConfigs(): void {
     const dataDir = join(baseDir, `s${s.id}`, "data");
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, "myid"), `${s.id}\n`);
-    writeFileSync(join(dataDir, "corral.secret"), secret, { mode: 0o600 });
     s.configPath = join(baseDir, `s${s.id}`, "zoo.cfg");
     const cfg = [
       `tickTime=${tickTime}`,
@@ -394,15 +402,20 @@ if (process.argv.includes("--netns-agent")) {
         await waitForLoad(30);
         // A session on the leader alone, opened while it still leads.
         await a.call({ op: "open", name: "old", connect: `${clientAddr(leader.id)}:${clientPort}` });
+        // The load pauses so the leader has nothing in flight: a sync it answered without asking a
+        // quorum would succeed at once.
+        await a.call({ op: "stopLoad" });
 
         ip("-n", leader.ns, "link", "set", "q0", "down");
         const isolatedAt = Date.now();
+        const staleSync = a.call<string>({ op: "sync", name: "old", path: "/", timeoutMs: 8_000 });
         const staleWrite = a.call<string>({
           op: "create",
           name: "old",
           path: "/written-to-isolated-leader",
           timeoutMs: 8_000,
         });
+        await a.call({ op: "startLoad", connect: all, writers: 3 });
 
         const newLeader = await waitForQuorum(majority, 20_000);
         const electedMs = Date.now() - isolatedAt;
@@ -414,6 +427,8 @@ if (process.argv.includes("--netns-agent")) {
         });
         const staleOutcome = await staleWrite;
         assert.notEqual(staleOutcome, "succeeded", "a write through the isolated leader succeeded");
+        const syncOutcome = await staleSync;
+        assert.notEqual(syncOutcome, "succeeded", "a sync on the isolated leader succeeded");
         await a.call({ op: "close", name: "old" });
 
         ip("-n", leader.ns, "link", "set", "q0", "up");
@@ -425,7 +440,8 @@ if (process.argv.includes("--netns-agent")) {
         });
         t.diagnostic(
           `leader ${leader.id} isolated; server ${newLeader.id} elected after ${electedMs} ms; ` +
-            `write to the isolated leader: ${staleOutcome}; ${acked.length} acked, ${failures} failed`,
+            `write to the isolated leader: ${staleOutcome}; sync on it: ${syncOutcome}; ` +
+            `${acked.length} acked, ${failures} failed`,
         );
 
         let sets: Set<string>[] = [];
