@@ -104,7 +104,7 @@ export function sampleRequests(): Request[] {
         persistentRecursiveWatches: ["/r", "/r2"],
       },
     },
-    { type: "sasl", op: OpCode.sasl },
+    { type: "sasl", op: OpCode.sasl, token: new Uint8Array([1, 2, 3]) },
     { type: "getEphemerals", op: OpCode.getEphemerals, req: { path: "/" } },
     { type: "getAllChildrenNumber", op: OpCode.getAllChildrenNumber, req: { path: "/a" } },
     { type: "addWatch", op: OpCode.addWatch, req: { path: "/a", mode: 1 } },
