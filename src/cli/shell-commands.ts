@@ -14,12 +14,14 @@ export const commandUsages: ReadonlyMap<string, string> = new Map([
   ["create", "[-s] [-e] [-c] [-t ttl] path [data] [acl]"],
   ["delete", "[-v version] path"],
   ["deleteall", "path [-b batch size]"],
+  ["delquota", "[-n|-b|-N|-B] path"],
   ["get", "[-s] [-w] path"],
   ["getAcl", "[-s] path"],
   ["getAllChildrenNumber", "path"],
   ["getEphemerals", "path"],
   ["help", ""],
   ["history", ""],
+  ["listquota", "path"],
   ["ls", "[-s] [-w] [-R] path"],
   ["printwatches", "on|off"],
   ["quit", ""],
@@ -27,6 +29,7 @@ export const commandUsages: ReadonlyMap<string, string> = new Map([
   ["removewatches", "path [-c|-d|-a] [-l]"],
   ["set", "[-s] [-v version] path data"],
   ["setAcl", "[-s] [-v version] [-R] path acl"],
+  ["setquota", "-n|-b|-N|-B val path"],
   ["stat", "[-w] path"],
   ["sync", "path"],
   ["whoami", ""],
@@ -64,6 +67,9 @@ export type ShellCommand =
   | { name: "getAllChildrenNumber"; path: string }
   | { name: "config"; client: boolean; watch: boolean; stat: boolean }
   | { name: "history" }
+  | { name: "setquota"; path: string; option: "n" | "b" | "N" | "B"; value: string }
+  | { name: "listquota"; path: string }
+  | { name: "delquota"; path: string; option: "n" | "b" | "N" | "B" | undefined }
   | { name: "redo"; index: number }
   | { name: "connect"; host: string | undefined }
   | { name: "close" }
@@ -289,6 +295,10 @@ export function parseCommand(words: readonly string[]): ParseResult {
       if (!Number.isInteger(index)) throw new ShellParseError(`For input string: "${raw}"`);
       return result({ name, index });
     }
+    case "setquota":
+    case "listquota":
+    case "delquota":
+      return result(parseQuotaCommand(name, words));
     case "connect":
       return result({ name, host: words[1] });
     case "whoami":
@@ -333,6 +343,35 @@ function parseCreate(words: readonly string[]): ShellCommand {
     container,
     ttlMs,
   };
+}
+
+/**
+ * setquota / delquota: one option of the group -n -b -N -B (commons-cli's OptionGroup: a second one is
+ * AlreadySelectedException; setquota's group is required), then the path.
+ */
+function parseQuotaCommand(
+  name: "setquota" | "listquota" | "delquota",
+  words: readonly string[],
+): ShellCommand {
+  const p =
+    name === "setquota"
+      ? parseOptions(words, "", "nbNB")
+      : parseOptions(words, name === "delquota" ? "nbNB" : "", "");
+  const chosen = name === "setquota" ? [...p.values.keys()] : [...p.flags];
+  if (chosen.length > 1)
+    throw new ShellParseError(
+      `org.apache.commons.cli.AlreadySelectedException: The option '${chosen[1]}' was specified but an option from this group has already been selected: '${chosen[0]}'`,
+    );
+  if (name === "setquota" && chosen.length === 0)
+    throw new ShellParseError(
+      "org.apache.commons.cli.MissingOptionException: Missing required option: [-n num soft quota, -b bytes soft quota, -N num hard quota, -B bytes hard quota]",
+    );
+  if (p.args.length < 2) throw usageError(name);
+  const path = p.args[1]!;
+  const option = chosen[0] as "n" | "b" | "N" | "B" | undefined;
+  if (name === "listquota") return { name, path };
+  if (name === "delquota") return { name, path, option };
+  return { name, path, option: option!, value: p.values.get(option!)! };
 }
 
 /** One line → a command, or undefined for a blank line. */

@@ -31,6 +31,7 @@ import {
   promptState,
   usageText,
 } from "./shell-format.js";
+import { delQuota, listQuota, setQuota } from "./shell-quota.js";
 
 /** Where the shell writes: stdout for results, stderr for errors and notes (zkCli's split). */
 export interface ShellOutput {
@@ -305,6 +306,12 @@ export class Shell {
       case "getAllChildrenNumber":
         out(`${await zk.getAllChildrenNumber(c.path)}\n`);
         return;
+      case "setquota":
+        return setQuota(zk, this.io, c.path, c.option, c.value);
+      case "listquota":
+        return listQuota(zk, this.io, c.path);
+      case "delquota":
+        return delQuota(zk, this.io, c.path, c.option);
       case "config": {
         // ZooKeeper.getConfig reads /zookeeper/config (ZooDefs.CONFIG_NODE).
         const { data, stat } = await zk.getData("/zookeeper/config", {

@@ -30,6 +30,7 @@ import {
   rootPath,
 } from "./path.js";
 import { WatchRegistry, type WatchDelivery, type WatcherId } from "./watch-registry.js";
+import { QuotaTracker } from "./quota.js";
 
 export type { WatchDelivery, WatcherId } from "./watch-registry.js";
 
@@ -137,6 +138,15 @@ export class DataTree {
   private readonly ttlPaths = new Set<string>();
   private readonly aclCache = new AclCache();
   private dataSize = 0;
+  /** Quota roots and their zookeeper_stats accounting (DataTree's pTrie and updateQuotaStat). */
+  readonly quotas = new QuotaTracker({
+    getNode: (path) => this.getNode(path),
+    setDataWithoutTxn: (path, data) => {
+      const node = this.nodeMap.get(path)!;
+      this.dataSize += data.length - (node.data?.length ?? 0);
+      node.data = data;
+    },
+  });
 
   /** A tree as ZooKeeper 3.8 starts one: /, /zookeeper, /zookeeper/quota and /zookeeper/config (READ for world, aversion -1). */
   constructor() {
@@ -437,8 +447,11 @@ export class DataTree {
     this.nodeMap.set(path, node);
     this.dataSize += path.length + (c.data?.length ?? 0);
     this.track(path, node);
+    // ZooKeeper copies the Stat out before the quota step (which may rewrite a new zookeeper_stats node's data).
+    const stat = statOfNode(node);
+    this.quotas.nodeCreated(path, c.data);
     events.push(...this.watches.nodeCreated(path, node.acl, parentName, parent.acl));
-    return { err: Code.ok, path, stat: statOfNode(node) };
+    return { err: Code.ok, path, stat };
   }
 
   /** DataTree.deleteNode: the parent's pzxid moves even if the child is already gone. */
@@ -454,6 +467,7 @@ export class DataTree {
     this.aclCache.release(node.acl);
     this.dataSize -= path.length + (node.data?.length ?? 0);
     this.untrack(path, node);
+    this.quotas.nodeDeleted(path, node.data);
     events.push(...this.watches.nodeDeleted(path, node.acl, parentName, parent.acl));
     return Code.ok;
   }
@@ -469,11 +483,13 @@ export class DataTree {
     const n = this.nodeMap.get(path);
     if (n === undefined) return { err: Code.noNode, path };
     this.dataSize += (data?.length ?? 0) - (n.data?.length ?? 0);
+    const lastData = n.data;
     n.data = data;
     n.stat.mtime = time;
     n.stat.mzxid = zxid;
     n.stat.version = version;
     const stat = statOfNode(n);
+    this.quotas.dataChanged(path, lastData, data);
     events.push(...this.watches.nodeDataChanged(path, n.acl));
     return { err: Code.ok, path, stat };
   }
@@ -606,6 +622,7 @@ export class DataTree {
   }): DataTree {
     const tree = new DataTree();
     for (const [path, rec] of snapshot.nodes) tree.loadNode(path, rec);
+    tree.quotas.setup();
     for (const [id, session] of snapshot.sessions) tree.sessions.set(id, session);
     tree.lastProcessedZxid = snapshot.lastProcessedZxid;
     return tree;

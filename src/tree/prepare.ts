@@ -20,6 +20,7 @@ import { checkACL, fixupACL } from "./acl.js";
 import { createStat, type DataTree, type StatPersisted } from "./data-tree.js";
 import { ephemeralOwnerFor, ttlMax } from "../protocol/ephemeral-type.js";
 import { formatSequence, isSpecialPath, rootPath, validatePath } from "./path.js";
+import { StatsTrack, checkQuota, limitPath, statPath, type QuotaExceeded } from "./quota.js";
 
 export interface PreparerOptions {
   /** zookeeper.extendedTypesEnabled: TTL nodes; without it createTTL answers Unimplemented. */
@@ -33,6 +34,10 @@ export interface PreparerOptions {
    * closeSession already prepared) fail with SessionExpired. Default true.
    */
   checkSessions?: boolean;
+  /** zookeeper.enforceQuota: a create or setData over a hard quota fails with QuotaExceeded. Default false. */
+  enforceQuota?: boolean;
+  /** Told of every quota limit a create or setData goes over (soft, or hard), for the server to log. */
+  onQuotaExceeded?: (e: QuotaExceeded) => void;
 }
 
 export interface PrepareInput {
@@ -53,6 +58,8 @@ interface ChangeRecord {
   childCount: number;
   acl: readonly ACL[];
   kind: NodeKind;
+  /** The node's data as pending changes leave it (for the quota check of a setData). */
+  data?: Uint8Array | null;
 }
 
 /** KeeperException, inside prepare only: becomes an error txn (or a multi's failing op). */
@@ -229,6 +236,7 @@ export class Preparer {
     const data = req.data;
     // Where ZooKeeper checks quota: refuse data over the limit (ZooKeeper refuses the whole packet earlier).
     if (data !== null && data.length > this.options.maxDataBytes) fail(Code.badArguments);
+    this.checkQuota(path, null, data, 1n);
     const newCversion = (parentStat.cversion + 1) | 0;
     // The txn type decides the kind (CreateContainerTxn, CreateTTLTxn, CreateTxn{ephemeral}).
     const kind: NodeKind =
@@ -253,6 +261,7 @@ export class Preparer {
       childCount: 0,
       acl: fixed.acl,
       kind,
+      data,
     });
     return {
       type: "create",
@@ -311,11 +320,13 @@ export class Preparer {
     this.checkACL(node.acl, Perms.WRITE, input.authInfo);
     const bytes = data;
     if (bytes !== null && bytes.length > this.options.maxDataBytes) fail(Code.badArguments);
+    this.checkQuota(path, node.data ?? null, bytes, 0n);
     const newVersion = checkAndIncVersion(node.stat!.version, version);
     this.addChangeRecord({
       ...node,
       zxid: input.zxid,
       stat: { ...node.stat!, version: newVersion, mtime: input.time, mzxid: input.zxid },
+      data: bytes,
     });
     return { type: "setData", path, data: bytes, version: newVersion };
   }
@@ -412,7 +423,15 @@ export class Preparer {
     }
     const n = this.tree.getNode(p);
     if (n === undefined) fail(Code.noNode);
-    return { zxid: -1n, path: p, stat: { ...n.stat }, childCount: n.children.size, acl: n.acl, kind: n.kind };
+    return {
+      zxid: -1n,
+      path: p,
+      stat: { ...n.stat },
+      childCount: n.children.size,
+      acl: n.acl,
+      kind: n.kind,
+      data: n.data,
+    };
   }
 
   private recordExists(path: string): boolean {
@@ -442,6 +461,32 @@ export class Preparer {
   private checkACL(acl: readonly ACL[], perm: number, authInfo: readonly Id[]): void {
     const err = checkACL(acl, perm, authInfo, this.options.superDigestId);
     if (err !== Code.ok) fail(err);
+  }
+
+  /**
+   * ZooKeeperServer.checkQuota: against the applied tree's zookeeper_limits and zookeeper_stats (not pending
+   * changes, as ZooKeeper), count first. Every limit exceeded is reported; with enforceQuota a hard one fails
+   * the op with QuotaExceeded. ZooKeeper looks only when enforcing; reporting soft limits always costs a lookup
+   * in the quota trie and is what makes a soft quota useful.
+   */
+  private checkQuota(
+    path: string,
+    lastData: Uint8Array | null,
+    data: Uint8Array | null,
+    countDiff: bigint,
+  ): void {
+    const prefix = this.tree.quotas.maxPrefixWithQuota(path);
+    if (prefix === undefined) return;
+    const limitsNode = this.tree.getNode(limitPath(prefix));
+    const statsNode = this.tree.getNode(statPath(prefix));
+    if (limitsNode === undefined || statsNode === undefined) return;
+    const bytesDiff = BigInt((data?.length ?? 0) - (lastData?.length ?? 0));
+    const limits = StatsTrack.fromBytes(limitsNode.data);
+    const stats = StatsTrack.fromBytes(statsNode.data);
+    for (const e of checkQuota(limits, stats, prefix, bytesDiff, countDiff)) {
+      this.options.onQuotaExceeded?.(e);
+      if (e.hard && this.options.enforceQuota === true) fail(Code.quotaExceeded);
+    }
   }
 
   private checkSession(sessionId: bigint): void {

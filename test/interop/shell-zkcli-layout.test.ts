@@ -92,6 +92,7 @@ const setup = [
   ["create", "/layout/a/deep", ""],
   ["create", "/layout/Z", "zed"],
   ["set", "/layout", "hello again"],
+  ["setquota", "-N", "10", "/layout"],
 ];
 
 const compared = [
@@ -114,6 +115,16 @@ const compared = [
   ["sync", "/layout"],
   ["whoami"],
   ["delete", "/layout"],
+  ["listquota", "/layout"],
+  ["listquota", "/nope"],
+  ["listquota"],
+  ["setquota", "-n", "0", "/layout"],
+  ["setquota", "-b", "x", "/layout"],
+  ["setquota", "/layout"],
+  ["setquota", "-n", "1", "-b", "2", "/layout"],
+  ["setquota", "-n", "5", "/nope"],
+  ["setquota", "-n", "5", "/layout/a"],
+  ["delquota", "/nope"],
 ];
 
 test(
