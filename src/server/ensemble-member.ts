@@ -17,6 +17,7 @@ import type { PeerConfig } from "./config.js";
 import type { AppMessage } from "./peer-codec.js";
 import { sessionPasswordBytes } from "./session-password.js";
 import { QuorumDriver, type Epochs, type QuorumHost } from "./quorum-driver.js";
+import type { PeerTls } from "./tls-config.js";
 import type { RequestPipeline, SessionContext } from "./request-pipeline.js";
 import * as wire from "./wire.js";
 
@@ -49,6 +50,8 @@ export interface MemberOptions {
   readonly snapshotZxid: bigint;
   readonly loggedTxns: readonly LogEntry[];
   readonly epochs: Epochs;
+  /** sslQuorum: TLS with mutual authentication on the links between members. */
+  readonly tls?: PeerTls | undefined;
 }
 
 /**

@@ -4,6 +4,7 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { FrameDecoder } from "../protocol/frame-decoder.js";
 import { decodeHandshake, decodePeerFrame, encodeHandshake, type PeerFrame } from "./peer-codec.js";
+import type { PeerTls } from "./tls-config.js";
 
 export interface PeerAddress {
   readonly id: number;
@@ -19,6 +20,8 @@ export interface PeerNetworkOptions {
   /** A connection to this peer that was up has closed (the peer crashed, or the link broke). */
   readonly onPeerLost?: (id: number) => void;
   readonly log: (level: "debug" | "info" | "warn", msg: string, fields?: Record<string, unknown>) => void;
+  /** sslQuorum: connections in both directions are TLS with mutual authentication. */
+  readonly tls?: PeerTls | undefined;
 }
 
 /** Largest peer frame: a SNAP carries the whole tree (DESIGN: trees up to a few hundred MiB are out of scope). */
@@ -48,7 +51,10 @@ export class PeerNetwork {
   private stopped = false;
 
   constructor(private readonly opts: PeerNetworkOptions) {
-    this.server = createServer({ noDelay: true }, (s) => this.accept(s));
+    this.server =
+      opts.tls === undefined
+        ? createServer({ noDelay: true }, (s) => this.accept(s))
+        : opts.tls.createServer((s) => this.accept(s));
     for (const p of opts.peers) if (p.id !== opts.myid) this.outbound.set(p.id, new Outbound(p));
   }
 
@@ -70,6 +76,7 @@ export class PeerNetwork {
       o.socket?.destroy();
     }
     for (const s of this.inbound) s.destroy();
+    this.opts.tls?.close();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
@@ -100,10 +107,15 @@ export class PeerNetwork {
   private dial(o: Outbound): void {
     if (this.stopped) return;
     o.timer = null;
-    const socket = connect({ host: o.peer.host, port: o.peer.port, noDelay: true });
+    const tls = this.opts.tls;
+    const socket =
+      tls === undefined
+        ? connect({ host: o.peer.host, port: o.peer.port, noDelay: true })
+        : tls.connect(o.peer.host, o.peer.port);
     o.socket = socket;
     socket.setTimeout(connectTimeoutMs, () => socket.destroy(new Error("connect timeout")));
-    socket.on("connect", () => {
+    // A TLS link is up once the handshake has verified the peer's certificate.
+    socket.on(tls === undefined ? "connect" : "secureConnect", () => {
       socket.setTimeout(0);
       socket.setKeepAlive(true, 1000);
       o.connected = true;

@@ -17,6 +17,7 @@ import { fsyncDir, writeAt } from "../storage/fs-util.js";
 import type { PeerConfig } from "./config.js";
 import { encodeApp, encodeZab, type AppMessage } from "./peer-codec.js";
 import { PeerNetwork } from "./peer-network.js";
+import type { PeerTls } from "./tls-config.js";
 
 /** What the server does for the driver. Called only between ready() and advance(), or from idle(). */
 /**
@@ -59,6 +60,8 @@ export interface QuorumDriverOptions {
   readonly loggedTxns: readonly LogEntry[];
   readonly epochs: Epochs;
   readonly host: QuorumHost;
+  /** sslQuorum: TLS with mutual authentication on the links between members. */
+  readonly tls?: PeerTls | undefined;
 }
 
 export interface Epochs {
@@ -153,6 +156,7 @@ export class QuorumDriver {
       // As a ZooKeeper follower whose socket to the leader breaks: stop following at once.
       onPeerLost: (id) => this.input(() => this.node.peerLost(id)),
       log: (level, msg, fields) => host.log(level, msg, fields),
+      tls: opts.tls,
     });
   }
 

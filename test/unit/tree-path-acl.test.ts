@@ -130,7 +130,8 @@ test("the super user passes every check, by the super id or by the configured su
 test("fixupACL refuses empty lists, unknown schemes and malformed ids", () => {
   assert.equal(fixupACL([], []).err, Code.invalidACL);
   assert.equal(fixupACL([{ perms: 31, id: { scheme: "world", id: "someone" } }], []).err, Code.invalidACL);
-  assert.equal(fixupACL([{ perms: 31, id: { scheme: "x509", id: "CN=a" } }], []).err, Code.invalidACL);
+  assert.equal(fixupACL([{ perms: 31, id: { scheme: "nosuch", id: "CN=a" } }], []).err, Code.invalidACL);
+  assert.equal(fixupACL([{ perms: 31, id: { scheme: "x509", id: "not a name" } }], []).err, Code.invalidACL);
   assert.equal(fixupACL([digest(31, "no-colon")], []).err, Code.invalidACL);
   assert.equal(fixupACL([ip(31, "10.0.0.0/33")], []).err, Code.invalidACL);
   assert.equal(fixupACL([ip(31, "300.0.0.1")], []).err, Code.invalidACL);
