@@ -178,6 +178,7 @@ export class CorralEnsemble {
         `dataDir=${dataDir}`,
         `clientPort=${ports[i]!.client}`,
         "clientPortAddress=127.0.0.1",
+        "admin.enableServer=false",
         "4lw.commands.whitelist=*",
         ...Object.entries(options.extraConfig ?? {}).map(([k, v]) => `${k}=${v}`),
         ...serverLines,

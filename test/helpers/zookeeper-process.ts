@@ -34,6 +34,22 @@ export const zookeeperJars = [
 
 export const zookeeperClasspath = zookeeperJars.join(":");
 
+/** What the admin server (JettyAdminServer) needs besides: Debian's jetty9 and the servlet API. */
+export const zookeeperAdminJars = [
+  "jetty9-server.jar",
+  "jetty9-servlet.jar",
+  "jetty9-http.jar",
+  "jetty9-io.jar",
+  "jetty9-util.jar",
+  "jetty9-security.jar",
+  "servlet-api.jar",
+].map((jar) => `${javaDir}/${jar}`);
+
+export interface ZooKeeperOptions extends ServerOptions {
+  /** Put the admin server's jars on the classpath (turn it on with admin.* keys in extraConfig). */
+  adminServer?: boolean;
+}
+
 /** Why Apache ZooKeeper cannot run here (no java, a jar missing), or undefined when it can. */
 export function zookeeperUnavailableReason(): string | undefined {
   const java = spawnSync("java", ["-version"], { stdio: "ignore" });
@@ -56,11 +72,13 @@ function systemProperties(options: ServerOptions): string[] {
     props.push(`-Dzookeeper.DigestAuthenticationProvider.superDigest=${options.superDigest}`);
   if (options.containerCheckIntervalMs !== undefined)
     props.push(`-Dznode.container.checkIntervalMs=${options.containerCheckIntervalMs}`);
+  // ZooKeeperServer reads zookeeper.enforceQuota once, when the class loads: pass it as a property.
+  if (options.extraConfig?.enforceQuota === "true") props.push("-Dzookeeper.enforceQuota=true");
   return props;
 }
 
 /** Starts ZooKeeper on a free loopback port in a fresh temp dir; `stop()` kills it and removes the dir. */
-export function startZooKeeper(options: ServerOptions = {}): Promise<ManagedServer> {
+export function startZooKeeper(options: ZooKeeperOptions = {}): Promise<ManagedServer> {
   return ManagedServer.start("zookeeper", options, (configPath) => ({
     command: "java",
     args: [
@@ -68,7 +86,7 @@ export function startZooKeeper(options: ServerOptions = {}): Promise<ManagedServ
       "-XX:+UseSerialGC",
       ...systemProperties(options),
       "-cp",
-      zookeeperClasspath,
+      options.adminServer === true ? [...zookeeperJars, ...zookeeperAdminJars].join(":") : zookeeperClasspath,
       "org.apache.zookeeper.server.quorum.QuorumPeerMain",
       configPath,
     ],
