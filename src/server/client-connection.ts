@@ -4,6 +4,7 @@ import type { Socket } from "node:net";
 import { FrameDecoder } from "../protocol/frame-decoder.js";
 import { FrameTooLargeError } from "../base/errors.js";
 import { connectionRequestsOutstandingLowWater, connectionRequestsOutstandingMax } from "../base/limits.js";
+import type { RequestThrottle } from "./throttle.js";
 
 export interface ConnectionHost {
   /** A four-letter word arrived in place of the first frame; returns the text to send before closing. */
@@ -42,6 +43,11 @@ export class ClientConnection {
   private pending: Uint8Array[] = [];
   private flushScheduled = false;
   private paused = false;
+  /** True while readFrames() runs: a resume from inside a frame's handler lets that loop go on. */
+  private reading = false;
+  private stallTimer: NodeJS.Timeout | null = null;
+  /** This connection's outstanding requests are in the throttle's count until its socket closes. */
+  private throttleCounted = true;
   /** When each request not yet answered arrived, oldest first (replies leave in request order). */
   private readonly startTimes: number[] = [];
 
@@ -54,6 +60,9 @@ export class ClientConnection {
     readonly socket: Socket,
     private readonly host: ConnectionHost,
     maxBuffer: number,
+    /** The server's throttle (globalOutstandingLimit, requestThrottleLimit), and how often a paused socket looks again. */
+    private readonly throttle: RequestThrottle | null = null,
+    private readonly stallTimeMs = 100,
   ) {
     this.remoteAddress = normaliseAddress(socket.remoteAddress ?? "");
     this.remotePort = socket.remotePort ?? 0;
@@ -92,6 +101,21 @@ export class ClientConnection {
         }
       }
       this.decoder.push(chunk);
+      if (!this.reading) this.readFrames();
+    } catch (e) {
+      if (e instanceof FrameTooLargeError) {
+        this.host.log("warn", "closing connection: " + e.message, { remote: this.remoteAddress });
+      } else {
+        this.host.log("warn", "closing connection on bad input", { err: (e as Error).message });
+      }
+      this.close();
+    }
+  }
+
+  /** Hands on whole frames until none is left, or the connection is paused (throttled) or closed. */
+  private readFrames(): void {
+    this.reading = true;
+    try {
       for (let frame = this.decoder.next(); frame !== undefined; frame = this.decoder.next()) {
         this.packetsReceived++;
         if (!this.handshakeDone) {
@@ -100,15 +124,10 @@ export class ClientConnection {
         } else {
           this.host.onRequestFrame(this, frame);
         }
-        if (this.closed) return;
+        if (this.closed || this.paused) return;
       }
-    } catch (e) {
-      if (e instanceof FrameTooLargeError) {
-        this.host.log("warn", "closing connection: " + e.message, { remote: this.remoteAddress });
-      } else {
-        this.host.log("warn", "closing connection on bad input", { err: (e as Error).message });
-      }
-      this.close();
+    } finally {
+      this.reading = false;
     }
   }
 
@@ -147,15 +166,19 @@ export class ClientConnection {
   /** Counts a request in; pauses reading when too many are outstanding (backpressure). */
   requestStarted(nowMs: number): void {
     this.startTimes.push(nowMs);
-    if (!this.paused && this.outstanding >= connectionRequestsOutstandingMax) {
+    if (this.throttleCounted) this.throttle?.requestStarted();
+    const throttled = this.throttle?.shouldThrottle(this.outstanding) === true;
+    if (!this.paused && (this.outstanding >= connectionRequestsOutstandingMax || throttled)) {
       this.paused = true;
       this.socket.pause();
+      if (throttled) this.armStallTimer();
     }
   }
 
   /** Counts a reply out (replies leave in request order); returns when its request arrived. */
   requestFinished(): number | undefined {
     const started = this.startTimes.shift();
+    if (started !== undefined && this.throttleCounted) this.throttle?.requestFinished();
     this.maybeResume();
     return started;
   }
@@ -164,11 +187,25 @@ export class ClientConnection {
     if (
       this.paused &&
       this.outstanding <= connectionRequestsOutstandingLowWater &&
-      !this.socket.writableNeedDrain
+      !this.socket.writableNeedDrain &&
+      this.throttle?.shouldThrottle(this.outstanding) !== true
     ) {
       this.paused = false;
       this.socket.resume();
+      this.onData(noBytes); // frames already buffered when reading stopped
     }
+  }
+
+  /** RequestThrottler's stall: a throttled connection looks again every stallTimeMs until it may read. */
+  private armStallTimer(): void {
+    if (this.stallTimer !== null) return;
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = null;
+      this.maybeResume();
+      if (this.paused && !this.closed && this.throttle?.shouldThrottle(this.outstanding) === true)
+        this.armStallTimer();
+    }, this.stallTimeMs);
+    this.stallTimer.unref();
   }
 
   /** Sends what is queued, then closes. */
@@ -182,10 +219,16 @@ export class ClientConnection {
   }
 
   private onSocketClose(): void {
+    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
+    // Requests never to be answered here leave the server-wide count.
+    if (this.throttleCounted) this.throttle?.connectionClosed(this.outstanding);
+    this.throttleCounted = false;
     this.closed = true;
     this.host.onClose(this);
   }
 }
+
+const noBytes = Buffer.alloc(0);
 
 function normaliseAddress(a: string): string {
   return a.startsWith("::ffff:") ? a.slice(7) : a;

@@ -28,6 +28,8 @@ export interface ReplySink {
   event(watcher: number, type: number, path: string, zxid: bigint, acl: readonly ACL[]): void;
   /** A committed txn of a kind the server acts on (sessions created/closed). */
   committed(txn: Txn, result: ApplyResult): void;
+  /** A client's write is about to be answered with this result (the audit log, see audit-log.ts). */
+  audit?(sessionId: bigint, op: number, request: Request | null, result: ApplyResult): void;
 }
 
 export interface SessionContext {
@@ -276,6 +278,7 @@ export class RequestPipeline {
     r: ApplyResult,
   ): void {
     if (op === OpCode.createSession) return; // answered by the server with a ConnectResponse
+    this.sink.audit?.(sessionId, op, request, r);
     const zxid = this.tree.lastProcessedZxid;
     if (r.err !== Code.ok && op !== OpCode.multi) {
       this.sink.reply(sessionId, xid, zxid, r.err, null, op);
