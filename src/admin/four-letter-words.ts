@@ -167,7 +167,7 @@ function conf(s: ServerStats): string {
   const d = dirSizes(s);
   return (
     `clientPort=${c.clientPort}\n` +
-    `secureClientPort=-1\n` +
+    `secureClientPort=${c.secureClientPort ?? -1}\n` +
     `dataDir=${c.dataDir}/version-2\n` +
     `dataDirSize=${d.dataDirSize}\n` +
     `dataLogDir=${c.dataLogDir}/version-2\n` +

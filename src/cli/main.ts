@@ -1,7 +1,6 @@
 // The `corral` command: `corral server [zoo.cfg]`.
 import { parseArgs } from "node:util";
-import pino from "pino";
-type Logger = pino.Logger;
+import { chooseLogFormat, chooseLogLevel, logLevelEnv, makeLogger, type Logger } from "../server/logger.js";
 import { loadConfig, defaultConfig, type ServerConfig } from "../server/config.js";
 import { CorralServer } from "../server/corral-server.js";
 import { CorralError } from "../base/errors.js";
@@ -9,7 +8,9 @@ import { CorralError } from "../base/errors.js";
 const usage = `usage: corral <command> [options]
 
 commands:
-  server [zoo.cfg]    run a server (standalone on 127.0.0.1:2181 with data under ./data when no file is given)
+  server [zoo.cfg] [--log-format json|pretty]
+                      run a server (standalone on 127.0.0.1:2181 with data under ./data when no file is given);
+                      logs go to stderr as JSON lines, or pretty on a terminal
   shell [-server host:port] [command...]
                       zkCli-compatible shell; runs one command and exits when a command is given
   logdump <log file | dataLogDir> [--json] [--chop ZXID [--yes]]
@@ -18,21 +19,25 @@ commands:
                       print a snapshot's zxid, node and session counts (CRC checked); -d every node's stat
   cleanup <dataDir> [dataLogDir] -n N
                       keep the newest N (>= 3) snapshots and the log segments they need
+  backup --server host:adminPort [--auth user:password] --out FILE
+                      save a live server's snapshot through its admin server; checks it and prints its zxid
+  restore --file FILE --data-dir DIR
+                      put a backup into an empty data dir for corral server to start from
 `;
 
-function makeLogger(): Logger {
-  const level = process.env.CORRAL_LOG_LEVEL ?? "info";
-  return pino({ level, base: { pid: process.pid } }, pino.destination({ dest: 2, sync: true }));
-}
-
 async function runServer(args: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  const logger = makeLogger();
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { "log-format": { type: "string" } },
+  });
   let config: ServerConfig;
+  let logger: Logger;
   try {
     config = positionals[0] !== undefined ? loadConfig(positionals[0]) : defaultConfig(process.cwd());
+    const level = chooseLogLevel(config.logLevel, process.env[logLevelEnv]);
+    logger = makeLogger(level, chooseLogFormat(values["log-format"], config.logFormat, process.stderr.isTTY));
   } catch (e) {
-    logger.fatal({ err: (e as Error).message }, "invalid configuration");
     process.stderr.write(`corral: ${(e as Error).message}\n`);
     return 2;
   }
@@ -43,6 +48,7 @@ async function runServer(args: string[]): Promise<number> {
   } catch (e) {
     const msg = (e as Error).message;
     logger.fatal({ err: msg, code: e instanceof CorralError ? e.code : undefined }, "cannot start");
+    await server.auditStartFailure();
     process.stderr.write(`corral: cannot start: ${msg}\n`);
     return 1;
   }
@@ -89,6 +95,16 @@ async function main(argv: string[]): Promise<void> {
     case "cleanup": {
       const { runCleanup } = await import("./cleanup.js");
       code = await runCleanup(rest);
+      break;
+    }
+    case "backup": {
+      const { runBackup } = await import("./backup.js");
+      code = await runBackup(rest);
+      break;
+    }
+    case "restore": {
+      const { runRestore } = await import("./restore.js");
+      code = await runRestore(rest);
       break;
     }
     case "bench": {

@@ -430,8 +430,8 @@ function decodeOtherRequest(header: RequestHeader, r: JuteReader): Request {
     case OpCode.setWatches2:
       return { type: "setWatches", op, req: decodeSetWatches(r, op === OpCode.setWatches2) };
     case OpCode.sasl:
-      // GetSASLRequest {buffer token}: Corral does not speak SASL; the token is left unread.
-      return { type: "sasl", op };
+      // GetSASLRequest {buffer token}
+      return { type: "sasl", op, token: r.readBuffer() };
     case OpCode.getEphemerals:
       return { type: "getEphemerals", op, req: decodePath(r) };
     case OpCode.getAllChildrenNumber:
@@ -511,8 +511,9 @@ function encodeOtherRequestBody(w: JuteWriter, req: OtherRequest): void {
     case "ping":
     case "whoAmI":
     case "closeSession":
-    case "sasl":
       return;
+    case "sasl":
+      return w.writeBuffer(req.token);
     case "multi":
       for (const m of req.ops) encodeMultiOp(w, m);
       return encodeMultiHeader(w, -1, true, -1);
@@ -568,6 +569,8 @@ export function encodeResponse(w: JuteWriter, resp: Response): void {
       return encodeStrings(w, resp.ephemerals);
     case "whoAmI":
       return w.writeVector(resp.clientInfo, encodeClientInfo);
+    case "sasl":
+      return w.writeBuffer(resp.token);
     default:
       unreachable(resp, "response");
   }
@@ -685,6 +688,8 @@ export function decodeResponse(op: number, r: JuteReader): Response {
       return { type: "getEphemerals", ephemerals: decodeStrings(r) };
     case OpCode.whoAmI:
       return { type: "whoAmI", clientInfo: r.readVector(decodeClientInfo) ?? [] };
+    case OpCode.sasl:
+      return { type: "sasl", token: r.readBuffer() };
     case OpCode.delete:
     case OpCode.deleteContainer:
     case OpCode.ping:
@@ -698,7 +703,6 @@ export function decodeResponse(op: number, r: JuteReader): Response {
     case OpCode.closeSession:
       return { type: "empty" };
     default:
-      // sasl (SetSASLResponse) included: Corral's client does not speak SASL.
       throw new UnknownOpCodeError(0, op);
   }
 }

@@ -162,7 +162,7 @@ export type Request =
   | { type: "addWatch"; op: number; req: AddWatchRequest }
   | { type: "whoAmI"; op: number }
   | { type: "closeSession"; op: number }
-  | { type: "sasl"; op: number };
+  | { type: "sasl"; op: number; token: Uint8Array | null }; // GetSASLRequest
 
 // ---- responses ----
 
@@ -190,6 +190,7 @@ export type Response =
   | { type: "getAllChildrenNumber"; totalNumber: number }
   | { type: "getEphemerals"; ephemerals: string[] }
   | { type: "whoAmI"; clientInfo: ClientInfo[] }
+  | { type: "sasl"; token: Uint8Array | null } // SetSASLResponse
   | { type: "getConfig"; data: Uint8Array | null; stat: Stat };
 
 // ---- txns: what prepare decides and apply executes (TxnHeader + body) ----

@@ -2,7 +2,11 @@
 import { readFileSync } from "node:fs";
 import { resolve, dirname, isAbsolute } from "node:path";
 import { ConfigError } from "../base/errors.js";
+import { isSaslConfigKey, saslConfigFromProperties, type SaslConfig } from "./jaas-config.js";
+import { isTlsKey, tlsConfigFromProperties, type TlsServerConfig } from "./tls-config.js";
 import { juteMaxBufferDefault, maxClientCnxnsDefault, snapCountDefault } from "../base/limits.js";
+import { logFormats, logLevels, type LogFormat, type LogLevel } from "./logger.js";
+import { globalOutstandingLimitDefault, requestThrottleStallTimeDefault } from "./throttle.js";
 
 export interface PeerConfig {
   id: number;
@@ -15,7 +19,7 @@ export interface PeerConfig {
   clientAddress: string | undefined;
 }
 
-export interface ServerConfig {
+export interface ServerConfig extends TlsServerConfig {
   tickTime: number;
   initLimit: number;
   syncLimit: number;
@@ -33,13 +37,26 @@ export interface ServerConfig {
   forceSync: boolean;
   juteMaxBuffer: number;
   extendedTypesEnabled: boolean;
+  /** enforceQuota (ZooKeeper's zookeeper.enforceQuota): creates and setData over a hard quota fail. */
+  enforceQuota: boolean;
   /** `user:base64(sha1(user:password))`, the id a super user authenticates as. */
   superDigest: string | undefined;
   fourLetterWords: Set<string>;
   /** How often empty containers and expired TTL nodes are looked for (ZooKeeper's znode.container.checkIntervalMs). */
   containerCheckIntervalMs: number;
+  /** The admin HTTP server (ZooKeeper's JettyAdminServer): on by default; a port in use is a warning, not fatal. */
   adminEnableServer: boolean;
+  adminServerAddress: string;
   adminServerPort: number;
+  /** The path prefix of the commands, "/commands" as ZooKeeper's admin.commandURL. */
+  adminCommandUrl: string;
+  /** Idle keep-alive connections are closed after this many ms (admin.idleTimeout). */
+  adminIdleTimeoutMs: number;
+  /** ZooKeeper 3.9's admin.snapshot.enabled / admin.restore.enabled: off answers 503. */
+  adminSnapshotEnabled: boolean;
+  adminRestoreEnabled: boolean;
+  /** The zoo.cfg lines as read (`key=value`), which the admin command initial_configuration shows. */
+  initialConfig: string;
   /** metricsProvider.className: when set (ZooKeeper's PrometheusMetricsProvider or any value), serve /metrics. */
   metricsProviderClassName: string | undefined;
   metricsHttpPort: number;
@@ -47,6 +64,22 @@ export interface ServerConfig {
   /** Which server of the ensemble this is (myid), 1 for standalone unless set. */
   myid: number;
   peers: PeerConfig[];
+  /** corral.log.level / corral.log.format: the process log's level and layout when set (see logger.ts). */
+  logLevel: LogLevel | undefined;
+  logFormat: LogFormat | undefined;
+  /** audit.enable: ZooKeeper's audit log; audit.logDir: where audit.log is written (default dataDir). */
+  auditEnable: boolean;
+  auditLogDir: string;
+  /** maxCnxns: client connections in total (0 = unlimited), as ZooKeeper's ServerCnxnFactory.maxCnxns. */
+  maxCnxns: number;
+  /** Requests outstanding server-wide above which connections stop being read (see throttle.ts). */
+  globalOutstandingLimit: number;
+  /** RequestThrottler's limit (0 = off), its re-check period, and whether closed connections' requests drop. */
+  requestThrottleLimit: number;
+  requestThrottleStallTime: number;
+  requestThrottleDropStale: boolean;
+  /** SASL DIGEST-MD5 users (jaasLoginConfig) and their keys; see jaas-config.ts. */
+  sasl: SaslConfig;
   /** Keys the file had that we do not know; the caller logs them. */
   unknownKeys: string[];
 }
@@ -91,6 +124,7 @@ const knownKeys = new Set([
   "forceSync",
   "jute.maxbuffer",
   "extendedTypesEnabled",
+  "enforceQuota",
   "superDigest",
   "DigestAuthenticationProvider.superDigest",
   "4lw.commands.whitelist",
@@ -102,6 +136,15 @@ const knownKeys = new Set([
   "preAllocSize",
   "myid",
   "znode.container.checkIntervalMs",
+  "corral.log.level",
+  "corral.log.format",
+  "audit.enable",
+  "audit.logDir",
+  "maxCnxns",
+  "globalOutstandingLimit",
+  "requestThrottleLimit",
+  "requestThrottleStallTime",
+  "requestThrottleDropStale",
 ]);
 
 /** Parses zoo.cfg text (java.util.Properties-like `key=value`, `#` comments). */
@@ -133,6 +176,26 @@ function bool(props: Map<string, string>, key: string, dflt: boolean): boolean {
   if (s === "yes" || s === "true") return true;
   if (s === "no" || s === "false") return false;
   throw new ConfigError(key, `"${v}" is not yes/no/true/false`);
+}
+
+function oneOf<T extends string>(
+  props: Map<string, string>,
+  key: string,
+  values: readonly T[],
+): T | undefined {
+  const v = props.get(key);
+  if (v === undefined) return undefined;
+  const t = values.find((x) => x === v);
+  if (t === undefined) throw new ConfigError(key, `"${v}" is not one of ${values.join(", ")}`);
+  return t;
+}
+
+/** admin.commandURL: a path such as /commands (no trailing slash). */
+function commandUrl(props: Map<string, string>): string {
+  const v = props.get("admin.commandURL") ?? "/commands";
+  if (!/^\/[^\s?#]*[^\s?#/]$/.test(v))
+    throw new ConfigError("admin.commandURL", `"${v}" is not a path like /commands`);
+  return v;
 }
 
 function port(props: Map<string, string>, key: string, dflt: number): number {
@@ -220,7 +283,13 @@ export function configFromProperties(props: Map<string, string>, baseDir: string
   const unknownKeys: string[] = [];
   for (const [key, value] of props) {
     if (key.startsWith("server.")) peers.push(parsePeer(key, value));
-    else if (!knownKeys.has(key) && !key.startsWith("metricsProvider.") && !key.startsWith("admin.")) {
+    else if (
+      !knownKeys.has(key) &&
+      !key.startsWith("metricsProvider.") &&
+      !key.startsWith("admin.") &&
+      !isSaslConfigKey(key, value) &&
+      !isTlsKey(key)
+    ) {
       unknownKeys.push(key);
     }
   }
@@ -241,16 +310,34 @@ export function configFromProperties(props: Map<string, string>, baseDir: string
     forceSync: bool(props, "forceSync", true),
     juteMaxBuffer: int(props, "jute.maxbuffer", juteMaxBufferDefault, 1024),
     extendedTypesEnabled: bool(props, "extendedTypesEnabled", false),
+    enforceQuota: bool(props, "enforceQuota", false),
     superDigest,
     fourLetterWords,
     containerCheckIntervalMs: int(props, "znode.container.checkIntervalMs", 60000, 10),
-    adminEnableServer: bool(props, "admin.enableServer", false),
+    adminEnableServer: bool(props, "admin.enableServer", true),
+    adminServerAddress: props.get("admin.serverAddress") ?? "0.0.0.0",
     adminServerPort: port(props, "admin.serverPort", 8080),
+    adminCommandUrl: commandUrl(props),
+    adminIdleTimeoutMs: int(props, "admin.idleTimeout", 30000, 1),
+    adminSnapshotEnabled: bool(props, "admin.snapshot.enabled", true),
+    adminRestoreEnabled: bool(props, "admin.restore.enabled", true),
+    initialConfig: [...props].map(([k, v]) => `${k}=${v}\n`).join(""),
     metricsProviderClassName: props.get("metricsProvider.className") || undefined,
     metricsHttpPort: port(props, "metricsProvider.httpPort", 7000),
     metricsHttpHost: props.get("metricsProvider.httpHost") ?? "0.0.0.0",
     myid: int(props, "myid", 1, 0, 255),
     peers: peers.sort((a, b) => a.id - b.id),
+    logLevel: oneOf(props, "corral.log.level", logLevels),
+    logFormat: oneOf(props, "corral.log.format", logFormats),
+    auditEnable: bool(props, "audit.enable", false),
+    auditLogDir: dirOf("audit.logDir", dataDir)!,
+    maxCnxns: int(props, "maxCnxns", 0, 0),
+    globalOutstandingLimit: int(props, "globalOutstandingLimit", globalOutstandingLimitDefault, 1),
+    requestThrottleLimit: int(props, "requestThrottleLimit", 0, 0),
+    requestThrottleStallTime: int(props, "requestThrottleStallTime", requestThrottleStallTimeDefault, 1),
+    requestThrottleDropStale: bool(props, "requestThrottleDropStale", true),
+    sasl: saslConfigFromProperties(props, baseDir),
+    ...tlsConfigFromProperties(props, baseDir),
     unknownKeys,
   };
 }

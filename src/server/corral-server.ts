@@ -29,10 +29,18 @@ import { serializeTree, deserializeTree } from "../storage/tree-snapshot.js";
 import { encodeTxn, decodeTxn } from "../protocol/txn-codec.js";
 import { defaultTraceMask, fourLetterWord, type ServerStats } from "../admin/four-letter-words.js";
 import { Metrics, closeMetricsServer } from "../admin/metrics.js";
-import { zxidHex } from "../base/zxid.js";
+import { startAdminServer, type AdminServer } from "../admin/admin-server.js";
+import { makeZxid, zxidEpoch, zxidHex } from "../base/zxid.js";
 import { ConfigError } from "../base/errors.js";
 import { EnsembleMember, type MemberServer } from "./ensemble-member.js";
 import { readEpochs } from "./quorum-driver.js";
+import { AuditLog } from "./audit-log.js";
+import { RequestThrottle } from "./throttle.js";
+import { quotaExceededMessage } from "../tree/quota.js";
+import { DigestMd5Server, SaslAuthError } from "./sasl-digest-md5.js";
+import { loadServerCredentials } from "./jaas-config.js";
+import { SecureClientListener, clientCertIds, peerTls, type PeerTls } from "./tls-config.js";
+import { connectionRequestsOutstandingMax } from "../base/limits.js";
 
 interface SessionState {
   id: bigint;
@@ -114,22 +122,37 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
   private txnLog!: TxnLog;
   private lock: DataDirLock | null = null;
   private readonly net: Server;
+  /** The TLS client port (secureClientPort) and the quorum's TLS, when configured. */
+  private secure: SecureClientListener | null = null;
+  private quorumTls: PeerTls | undefined;
   private readonly connections = new Set<ClientConnection>();
   private readonly connectionsById = new Map<number, ClientConnection>();
   private readonly connectionsPerIp = new Map<string, number>();
   private readonly sessions = new Map<bigint, SessionState>();
+  /** DIGEST-MD5 users from the JAAS file (null: none configured), and each connection's exchange. */
+  private saslUsers: Map<string, string> | null = null;
+  private readonly saslServers = new WeakMap<ClientConnection, DigestMd5Server>();
   private tracker: SessionTracker;
   /** Connections waiting for their createSession txn to commit. */
   private readonly pendingConnect = new Map<
     bigint,
     { conn: ClientConnection; readOnly: boolean | undefined }
   >();
+  /** Requests a client sent behind its ConnectRequest, held until the session exists (see onRequestFrame). */
+  private readonly framesBeforeSession = new WeakMap<ClientConnection, Uint8Array[]>();
   private nextSessionId = 0n;
   private timers: NodeJS.Timeout[] = [];
   private txnsSinceSnapshot = 0;
   private snapshotInFlight = false;
   private stopped = false;
   private metricsServer: HttpServer | null = null;
+  /** audit.enable: opened by start(). */
+  private auditLog: AuditLog | null = null;
+  /** globalOutstandingLimit / requestThrottleLimit over every client connection. */
+  private readonly throttle: RequestThrottle;
+  private adminServer: AdminServer | null = null;
+  /** An admin `restore` is swapping the state: new connections are refused meanwhile. */
+  private restoring = false;
   readonly startedMs = Date.now();
   /** ZooTrace's mask, which gtmk shows and stmk sets; Corral logs through pino and only reports it. */
   traceMask = defaultTraceMask;
@@ -149,6 +172,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     this.myid = config.myid;
     this.net = createServer({ noDelay: true }, (s) => this.accept(s));
     this.net.maxConnections = 1 << 16;
+    this.throttle = new RequestThrottle(config);
   }
 
   get port(): number {
@@ -158,7 +182,20 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
 
   async start(): Promise<void> {
     const c = this.config;
+    // Key and trust stores are read first: a bad one stops start-up naming its key.
+    for (const w of c.tlsWarnings) this.logger.warn(w);
+    const log = this.log.bind(this);
+    if (c.clientTls !== undefined)
+      this.secure = new SecureClientListener(c.clientTls, c.x509SuperUser, log, (s) => this.accept(s));
+    if (c.quorumTls !== undefined) this.quorumTls = peerTls(c.quorumTls, log);
+    const jaasFile = c.sasl.jaasLoginConfig ?? (process.env.CORRAL_JAAS_CONFIG || undefined);
+    if (jaasFile !== undefined) {
+      const key = c.sasl.jaasLoginConfig !== undefined ? "jaasLoginConfig" : "CORRAL_JAAS_CONFIG";
+      this.saslUsers = loadServerCredentials(jaasFile, c.sasl.serverSection, key);
+    }
     this.lock = await lockDataDir(c.dataDir);
+    const auditFailed = (e: Error): void => this.logger.error({ err: e.message }, "audit log write failed");
+    if (c.auditEnable) this.auditLog = await AuditLog.open(c.auditLogDir, auditFailed);
     const recovered = await recover(c.dataDir, c.dataLogDir);
     this.tree =
       recovered.snapshot !== null
@@ -198,18 +235,24 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
         snapshotZxid: this.tree.lastProcessedZxid,
         loggedTxns: recovered.txns.map((t) => ({ zxid: t.zxid, data: t.record })),
         epochs: await readEpochs(c.dataDir, recovered.lastZxid),
+        tls: this.quorumTls,
       });
     }
     this.trackTreeSessions();
     this.nextSessionId = initialSessionId(this.myid, Date.now());
     await this.member?.start();
-    await new Promise<void>((resolve, reject) => {
-      this.net.once("error", reject);
-      this.net.listen(c.clientPort, c.clientPortAddress, () => {
-        this.net.off("error", reject);
-        resolve();
+    if (c.clientPortEnabled)
+      await new Promise<void>((resolve, reject) => {
+        this.net.once("error", reject);
+        this.net.listen(c.clientPort, c.clientPortAddress, () => {
+          this.net.off("error", reject);
+          resolve();
+        });
       });
-    });
+    if (this.secure !== null && c.secureClientPort !== undefined) {
+      await this.secure.listen(c.secureClientPort, c.secureClientPortAddress);
+      this.logger.info({ address: c.secureClientPortAddress, port: this.secure.port }, "serving TLS clients");
+    }
     this.timers.push(setInterval(() => this.tick(), c.tickTime));
     this.timers.push(setInterval(() => this.cleanContainers(), c.containerCheckIntervalMs));
     if (c.autopurgePurgeInterval > 0) {
@@ -220,22 +263,34 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
       this.metricsServer = await new Metrics(this).listen(c.metricsHttpPort, c.metricsHttpHost);
       this.logger.info({ host: c.metricsHttpHost, port: c.metricsHttpPort }, "serving /metrics");
     }
+    if (c.adminEnableServer) this.adminServer = await startAdminServer(this);
     this.logger.info(
       { address: c.clientPortAddress, port: this.port, dataDir: c.dataDir },
       "serving clients",
     );
+    this.auditLog?.writeServer("serverStart", "success");
+  }
+
+  /** ZKAuditProvider.addServerStartFailureAuditLog: start() threw. */
+  async auditStartFailure(): Promise<void> {
+    this.auditLog?.writeServer("serverStart", "failure");
+    await this.auditLog?.close();
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.auditLog?.writeServer("serverStop", "invoked");
     for (const t of this.timers) clearInterval(t);
     if (this.metricsServer !== null) await closeMetricsServer(this.metricsServer);
+    await this.adminServer?.close();
     await this.member?.stop();
     for (const conn of this.connections) conn.socket.destroy();
+    await this.secure?.close();
     await new Promise<void>((resolve) => this.net.close(() => resolve()));
     await this.txnLog?.close();
     await this.lock?.release();
+    await this.auditLog?.close();
   }
 
   private buildPipeline(): void {
@@ -257,6 +312,19 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
       extendedTypesEnabled: this.config.extendedTypesEnabled,
       superDigestId: this.config.superDigest,
       maxDataBytes: this.config.juteMaxBuffer,
+      enforceQuota: this.config.enforceQuota,
+      // ZooKeeperServer.checkQuota's warning, with the numbers as fields too.
+      onQuotaExceeded: (e) =>
+        this.logger.warn(
+          {
+            quota: e.prefix,
+            what: e.what,
+            current: e.current.toString(),
+            limit: e.limit.toString(),
+            hard: e.hard,
+          },
+          quotaExceededMessage(e),
+        ),
     });
   }
 
@@ -341,6 +409,8 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     void result;
     const body = txn.body;
     const type = body.type;
+    if (body.type === "closeSession")
+      this.auditLog?.writeEphemeralDeletions(txn.header.clientId, body.paths2Delete);
     if (body.type === "createSession") {
       const id = txn.header.clientId;
       const pending = this.pendingConnect.get(id);
@@ -353,7 +423,11 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
         conn: pending?.conn ?? null,
         closing: false,
       };
-      if (pending !== undefined) s.auth = new AuthInfo([{ scheme: "ip", id: pending.conn.remoteAddress }]);
+      if (pending !== undefined)
+        s.auth = new AuthInfo([
+          { scheme: "ip", id: pending.conn.remoteAddress },
+          ...clientCertIds(pending.conn.socket),
+        ]);
       this.sessions.set(id, s);
       this.tracker.add(id, timeoutMs, Date.now());
       if (pending !== undefined && !pending.conn.closed) {
@@ -368,6 +442,9 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
             readOnly: pending.readOnly === undefined ? undefined : false,
           }),
         );
+        const held = this.framesBeforeSession.get(pending.conn) ?? [];
+        this.framesBeforeSession.delete(pending.conn);
+        for (const frame of held) this.onRequestFrame(pending.conn, frame);
       }
     } else if (type === "closeSession") {
       const id = txn.header.clientId;
@@ -402,6 +479,45 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
       return undefined;
     } finally {
       this.snapshotInFlight = false;
+    }
+  }
+
+  /**
+   * The admin `restore` (ZooKeeperServer.restoreFromSnapshot), standalone only: `tree` replaces the state and
+   * its zxid moves to a new epoch, so later zxids follow everything logged before. It is written as a snapshot
+   * first (recovery then prefers it), and swapped in once the writes in flight have applied; clients reconnect.
+   */
+  async restoreSnapshot(tree: DataTree): Promise<bigint> {
+    if (this.member !== null || this.restoring)
+      throw new Error("restore needs a standalone server, one at a time");
+    const zxids = [tree.lastProcessedZxid, this.tree.lastProcessedZxid, this.txnLog.lastZxid];
+    tree.lastProcessedZxid = makeZxid(zxidEpoch(zxids.reduce((a, b) => (a > b ? a : b))) + 1, 0);
+    this.restoring = true;
+    try {
+      await this.txnLog.roll();
+      await writeSnapshot(this.config.dataDir, tree.lastProcessedZxid, serializeTree(tree));
+      this.closeClientConnections("restoring a snapshot");
+      const deadline = Date.now() + 10_000;
+      while (this.pipeline.outstanding > 0) {
+        if (Date.now() > deadline) this.fatal(new Error("restore: writes in flight did not finish"));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      this.tree = tree;
+      this.buildPipeline();
+      this.sessions.clear();
+      this.tracker = new SessionTracker(this.config.tickTime);
+      for (const [id, { timeOut }] of tree.sessions) {
+        this.sessions.set(id, { id, timeoutMs: timeOut, auth: new AuthInfo(), conn: null, closing: false });
+        this.tracker.add(id, timeOut, Date.now());
+      }
+      this.txnsSinceSnapshot = 0;
+      this.logger.info(
+        { zxid: zxidHex(tree.lastProcessedZxid), nodes: tree.nodeCount },
+        "restored a snapshot",
+      );
+      return tree.lastProcessedZxid;
+    } finally {
+      this.restoring = false;
     }
   }
 
@@ -460,11 +576,17 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
   // ---- connections ----
 
   private accept(socket: Socket): void {
-    if (this.stopped) {
+    if (this.stopped || this.restoring) {
       socket.destroy();
       return;
     }
     const ip = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+    if (this.config.maxCnxns > 0 && this.connections.size >= this.config.maxCnxns) {
+      // NIOServerCnxnFactory.limitTotalNumberOfCnxns: the new connection is closed at once.
+      this.logger.warn({ ip, max: this.config.maxCnxns }, "too many connections");
+      socket.destroy();
+      return;
+    }
     const max = this.config.maxClientCnxns;
     const count = this.connectionsPerIp.get(ip) ?? 0;
     if (max > 0 && count >= max) {
@@ -473,7 +595,8 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
       return;
     }
     this.connectionsPerIp.set(ip, count + 1);
-    const conn = new ClientConnection(socket, this, this.config.juteMaxBuffer);
+    const { juteMaxBuffer, requestThrottleStallTime } = this.config;
+    const conn = new ClientConnection(socket, this, juteMaxBuffer, this.throttle, requestThrottleStallTime);
     this.connections.add(conn);
     this.connectionsById.set(conn.id, conn);
   }
@@ -490,6 +613,13 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
       s.conn = null;
       this.pipeline.dropSessionQueue(s.id);
     }
+  }
+
+  audit(sessionId: bigint, op: number, request: Request | null, result: ApplyResult): void {
+    const s = this.sessions.get(sessionId);
+    if (this.auditLog === null || s?.conn == null) return;
+    const client = { sessionId, authInfo: s.auth.ids, ip: s.conn.remoteAddress };
+    this.auditLog.writeRequest(client, op, request, result.err, result.path, result.multiResults);
   }
 
   log(level: "debug" | "info" | "warn", msg: string, fields?: Record<string, unknown>): void {
@@ -575,7 +705,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
       old.close();
     }
     s.conn = conn;
-    s.auth = new AuthInfo([{ scheme: "ip", id: conn.remoteAddress }]);
+    s.auth = new AuthInfo([{ scheme: "ip", id: conn.remoteAddress }, ...clientCertIds(conn.socket)]);
     conn.sessionId = s.id;
     conn.sessionTimeoutMs = timeoutMs;
     this.tracker.touch(s.id, Date.now());
@@ -597,6 +727,15 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     if (s === undefined || s.conn !== conn) {
       // Requests before the session is established, or on a connection the session left.
       if (!this.pendingConnect.has(conn.sessionId)) conn.close();
+      else {
+        // The Netty client sends requests right behind its ConnectRequest; ZooKeeper does not read them until
+        // the session exists. Hold them and run them then, in order.
+        const held = this.framesBeforeSession.get(conn) ?? [];
+        held.push(frame);
+        this.framesBeforeSession.set(conn, held);
+        this.packetsReceived--; // counted when it runs
+        if (held.length > connectionRequestsOutstandingMax) conn.close();
+      }
       return;
     }
     this.tracker.touch(s.id, Date.now());
@@ -635,9 +774,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
         this.handleAuth(s, conn, request.req.scheme, request.req.auth);
         return;
       case "sasl":
-        this.pipeline.submitLocal(s.id, xid, op, () =>
-          this.reply(s.id, xid, this.tree.lastProcessedZxid, Code.unimplemented, null, op),
-        );
+        this.pipeline.submitLocal(s.id, xid, op, () => this.handleSasl(s, conn, xid, op, request.token));
         return;
       case "sync":
         if (this.member !== null) {
@@ -664,6 +801,46 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
         if (readOps.has(op)) this.pipeline.submitRead(ctx, xid, op, request);
         else this.submitWrite(ctx, xid, op, request, frame, true);
     }
+  }
+
+  /**
+   * ZooKeeperServer.processSasl: one step of the connection's DIGEST-MD5 exchange, answered with zxid 0. Success
+   * adds the id sasl:<user>; a failure answers AuthFailed and closes the connection. Without JAAS users the
+   * connection has no SASL server, and ZooKeeper answers OK with no token.
+   */
+  private handleSasl(
+    s: SessionState,
+    conn: ClientConnection,
+    xid: number,
+    op: number,
+    token: Uint8Array | null,
+  ): void {
+    if (this.saslUsers === null) {
+      this.reply(s.id, xid, 0n, Code.ok, { type: "sasl", token: null }, op);
+      return;
+    }
+    let sasl = this.saslServers.get(conn);
+    if (sasl === undefined) {
+      sasl = new DigestMd5Server({ credentials: this.saslUsers });
+      this.saslServers.set(conn, sasl);
+    }
+    let out: Uint8Array;
+    try {
+      out = sasl.evaluateResponse(token ?? new Uint8Array(0));
+    } catch (e) {
+      if (!(e instanceof SaslAuthError)) throw e;
+      this.logger.warn({ client: conn.remoteAddress, err: e.message }, "SASL authentication failed");
+      this.reply(s.id, xid, 0n, Code.authFailed, { type: "sasl", token: null }, op);
+      conn.close();
+      return;
+    }
+    const user = sasl.authorizationId;
+    if (sasl.isComplete && user !== undefined) {
+      s.auth.add({ scheme: "sasl", id: user });
+      if (user === this.config.sasl.superUser) s.auth.add({ scheme: "super", id: "" });
+      this.logger.info({ session: s.id.toString(16), user }, "SASL authenticated");
+    }
+    this.reply(s.id, xid, 0n, Code.ok, { type: "sasl", token: out }, op);
   }
 
   private handleAuth(s: SessionState, conn: ClientConnection, scheme: string, auth: Uint8Array | null): void {
@@ -753,13 +930,20 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     return this.tree.nodeCount;
   }
   get outstandingRequests(): number {
-    return this.pipeline.outstanding;
+    return this.throttle.outstanding;
   }
   get connectionList(): ClientConnection[] {
     return [...this.connections];
   }
   get dataTree(): DataTree {
     return this.tree;
+  }
+  /** The ensemble role (leader, voting view, ZAB state) for the admin commands; null when standalone. */
+  get ensembleMember(): EnsembleMember | null {
+    return this.member;
+  }
+  get serverId(): number {
+    return this.myid;
   }
   get sessionCount(): number {
     return this.sessions.size;

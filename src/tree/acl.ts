@@ -4,6 +4,7 @@
 import type { ACL, ClientInfo, Id } from "../protocol/types.js";
 import { Perms } from "../protocol/opcodes.js";
 import { Code } from "../protocol/error-codes.js";
+import { isValidX500Name } from "./x500-name.js";
 
 /** ZooDefs.Ids.ANYONE_ID_UNSAFE */
 export const anyoneId: Id = Object.freeze({ scheme: "world", id: "anyone" });
@@ -56,12 +57,16 @@ export function checkACL(
 function providerMatcher(scheme: string): ((id: string, aclExpr: string) => boolean) | undefined {
   if (scheme === "digest") return (id, aclExpr) => id === aclExpr;
   if (scheme === "ip") return ipMatches;
+  // X509AuthenticationProvider.matches: the certificate's subject DN, as given at the TLS handshake.
+  if (scheme === "x509") return (id, aclExpr) => id === aclExpr;
+  // SASLAuthenticationProvider.matches: the same user, or a session authenticated as the sasl user "super".
+  if (scheme === "sasl") return (id, aclExpr) => id === "super" || id === aclExpr;
   return undefined;
 }
 
 /** AuthenticationProvider.isAuthenticated: the ids that an "auth" ACL entry expands to. */
 function isAuthenticatedScheme(scheme: string): boolean {
-  return scheme === "digest";
+  return scheme === "digest" || scheme === "sasl" || scheme === "x509";
 }
 
 /**
@@ -110,6 +115,9 @@ function removeDuplicates(acl: readonly ACL[]): ACL[] {
 /** ServerAuthenticationProvider.isValid for the providers ZooKeeper registers by default (ip, digest). */
 export function isValidId(scheme: string, id: string): boolean {
   if (scheme === "digest") return javaSplit(id, ":").length === 2;
+  if (scheme === "x509") return isValidX500Name(id);
+  // SASLAuthenticationProvider.isValid: new KerberosName(id) accepts a name without '@', or name[/host]@realm.
+  if (scheme === "sasl") return !id.includes("@") || /^[^/@]*(\/[^/@]*)?@[^/@]*$/.test(id);
   if (scheme === "ip") {
     const parts = splitOnce(id, "/");
     if (v4addr2Bytes(parts[0]) === null) return false;
@@ -198,7 +206,7 @@ export function clientInfos(authInfo: readonly Id[]): ClientInfo[] {
   return authInfo.map((id) => {
     let user = "";
     if (id.scheme === "digest") user = id.id.split(":")[0] ?? "";
-    else if (id.scheme === "ip") user = id.id;
+    else if (id.scheme === "ip" || id.scheme === "sasl" || id.scheme === "x509") user = id.id;
     return { authScheme: id.scheme, user };
   });
 }
