@@ -219,7 +219,8 @@ export class SimClient implements ClientEndpoint {
     const sessionId = this.session!;
     const l = this.ledger;
     l.completed++;
-    if (op.kind === "cas" && op.viaMulti === true) ({ err, response } = multiCasOutcome(op.key, err, response));
+    if (op.kind === "cas" && op.viaMulti === true)
+      ({ err, response } = multiCasOutcome(op.key, err, response));
     if (err === Code.sessionExpired) {
       // The session is gone (expired by the leader): a determinate no-op, recorded conservatively.
       if (op.kind !== "read" && op.kind !== "close") this.recordUnknown(op, callTime);
