@@ -3,15 +3,13 @@
 // zookeeper_limits and zookeeper_stats nodes (data and Stat), and the same writes fail with the same codes.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ZkError, ZooKeeperClient } from "../../src/client/index.js";
-import { repoRoot } from "../helpers/managed-process.js";
+import { runProcess, zkCli } from "../helpers/run-process.js";
 import { skipReason, startServer, type ManagedServer } from "../helpers/servers.js";
 
-const zkCli = "/usr/share/zookeeper/bin/zkCli.sh";
 const skip = skipReason(
   "zookeeper",
   existsSync(zkCli) ? undefined : `${zkCli} is missing (apt-get install zookeeper)`,
@@ -19,46 +17,30 @@ const skip = skipReason(
 
 const runTimeoutMs = 90_000;
 
-/** zkCli.sh reading `script` on stdin; on timeout kills the process group it started (bash and its java), only it. */
-function zkCliScript(
+/** zkCli.sh reading `script` on stdin, its output without the connection preamble. */
+async function zkCliScript(
   connectString: string,
   script: string,
   logDir: string,
 ): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(zkCli, ["-server", connectString], {
-      cwd: repoRoot,
-      env: { ...process.env, TZ: "UTC", ZOO_LOG_DIR: logDir, CLIENT_JVMFLAGS: "-Xmx128m -XX:+UseSerialGC" },
-      stdio: ["pipe", "pipe", "pipe"],
-      detached: true,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      reject(new Error(`zkCli.sh did not finish its script within ${runTimeoutMs} ms`));
-    }, runTimeoutMs);
-    child.once("error", reject);
-    child.once("close", () => {
-      clearTimeout(timer);
-      const keep = (l: string): boolean =>
-        !l.startsWith("SLF4J:") &&
-        !l.startsWith("log4j:") &&
-        !l.startsWith("Connecting to ") &&
-        l !== "Welcome to ZooKeeper!" &&
-        l !== "JLine support is disabled";
-      const clean = (s: string): string =>
-        s
-          .replace(/\nWATCHER::\n\nWatchedEvent state:SyncConnected type:None path:null\n/g, "\n")
-          .split("\n")
-          .filter(keep)
-          .join("\n");
-      resolve({ stdout: clean(stdout), stderr: clean(stderr) });
-    });
-    child.stdin.end(script);
+  const r = await runProcess(zkCli, ["-server", connectString], {
+    env: { TZ: "UTC", ZOO_LOG_DIR: logDir, CLIENT_JVMFLAGS: "-Xmx128m -XX:+UseSerialGC" },
+    input: script,
+    timeoutMs: runTimeoutMs,
   });
+  const keep = (l: string): boolean =>
+    !l.startsWith("SLF4J:") &&
+    !l.startsWith("log4j:") &&
+    !l.startsWith("Connecting to ") &&
+    l !== "Welcome to ZooKeeper!" &&
+    l !== "JLine support is disabled";
+  const clean = (s: string): string =>
+    s
+      .replace(/\nWATCHER::\n\nWatchedEvent state:SyncConnected type:None path:null\n/g, "\n")
+      .split("\n")
+      .filter(keep)
+      .join("\n");
+  return { stdout: clean(r.stdout), stderr: clean(r.stderr) };
 }
 
 const script = [

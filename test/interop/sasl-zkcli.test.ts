@@ -3,16 +3,14 @@
 // the same script against Apache ZooKeeper 3.8 (started with -Djava.security.auth.login.config).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { interopTarget, skipReason, startServer, type ManagedServer } from "../helpers/servers.js";
 import { ManagedServer as Managed, repoRoot } from "../helpers/managed-process.js";
 import { zookeeperClasspath } from "../helpers/zookeeper-process.js";
-import { liveChildren } from "../helpers/exit-cleanup.js";
+import { runProcess, zkCli } from "../helpers/run-process.js";
 
-const zkCli = "/usr/share/zookeeper/bin/zkCli.sh";
 const target = interopTarget();
 const skip = skipReason(
   target,
@@ -77,24 +75,13 @@ async function runZkCli(jaasFile: string | undefined, commands: string[], exitCo
   assert.ok(server && dir);
   const flags = ["-Xmx128m", "-XX:+UseSerialGC"];
   if (jaasFile !== undefined) flags.push(`-Djava.security.auth.login.config=${jaasFile}`);
-  // zkCli.sh runs java as a child of bash: its own process group lets a timeout kill both, and only them.
-  const child = spawn(zkCli, ["-server", server.connectString], {
-    env: { ...process.env, ZOO_LOG_DIR: dir, CLIENT_JVMFLAGS: flags.join(" ") },
-    stdio: ["pipe", "pipe", "pipe"],
-    detached: true,
+  const r = await runProcess(zkCli, ["-server", server.connectString], {
+    env: { ZOO_LOG_DIR: dir, CLIENT_JVMFLAGS: flags.join(" ") },
+    input: commands.join("\n") + "\n",
+    timeoutMs: zkCliTimeoutMs,
   });
-  liveChildren.add(child);
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  child.stdin.end(commands.join("\n") + "\n");
-  const timer = setTimeout(() => {
-    if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
-  }, zkCliTimeoutMs);
-  const code = await exited;
-  clearTimeout(timer);
-  liveChildren.delete(child);
+  const code = r.code;
+  const output = r.stdout + r.stderr;
   assert.equal(code, exitCode, `zkCli.sh exited with ${code}; output:\n${output}`);
   return output;
 }

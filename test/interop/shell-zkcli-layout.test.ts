@@ -2,15 +2,13 @@
 // identical stdout, stderr and exit codes (zkCli's connection preamble removed).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { corralBin } from "../helpers/corral-process.js";
-import { repoRoot } from "../helpers/managed-process.js";
+import { runProcess, zkCli, type RunResult } from "../helpers/run-process.js";
 import { interopTarget, skipReason, startServer, type ManagedServer } from "../helpers/servers.js";
 
-const zkCli = "/usr/share/zookeeper/bin/zkCli.sh";
 const target = interopTarget();
 const skip = skipReason(
   target,
@@ -19,37 +17,10 @@ const skip = skipReason(
   target === "corral" ? skipReason("zookeeper") : undefined,
 );
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 const runTimeoutMs = 60_000;
 
-/** Runs a command to completion; on timeout kills the process group it started (bash and its java), only it. */
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: repoRoot,
-      env: { ...process.env, ...env, TZ: "UTC" },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      reject(new Error(`${command} ${args.join(" ")} did not exit within ${runTimeoutMs} ms`));
-    }, runTimeoutMs);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runProcess(command, args, { env: { ...env, TZ: "UTC" }, timeoutMs: runTimeoutMs });
 }
 
 let server: ManagedServer | undefined;
