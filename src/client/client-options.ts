@@ -1,4 +1,5 @@
 // The client's option and value types (ConnectOptions, CreateOptions, Data, ...) and their defaults. Types only, no I/O.
+import type { ConnectionOptions as TlsOptions } from "node:tls";
 import type { ACL, Stat } from "../protocol/types.js";
 import type { ZkError } from "./errors.js";
 import type { WatchCallback } from "./watches.js";
@@ -45,6 +46,12 @@ export interface ConnectOptions {
   shuffleHosts?: boolean;
   /** The largest reply frame accepted. Default 4 MiB. */
   maxBufferBytes?: number;
+  /**
+   * Connect over TLS (to the servers' secureClientPort) with these node:tls options: `ca`, and `cert` and
+   * `key` for a client certificate (which the server turns into an `x509` identity). The certificate is
+   * checked against each host of the connect string unless `checkServerIdentity` says otherwise.
+   */
+  tls?: TlsOptions;
 }
 
 export interface ReadOp {

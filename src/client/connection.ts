@@ -1,5 +1,6 @@
 // Connection: one TCP connection to a server, split into frames by FrameDecoder, with writes that respect backpressure.
-import { connect, type Socket } from "node:net";
+import { connect, isIP, type Socket } from "node:net";
+import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from "node:tls";
 import { FrameDecoder } from "../protocol/frame-decoder.js";
 
 /** Frames queued behind a full socket before the connection is dropped: a client that outruns it is stuck. */
@@ -36,20 +37,27 @@ export class Connection {
     socket.on("close", () => this.destroy(undefined));
   }
 
-  /** Opens a TCP connection; rejects on error, when `signal` aborts, or when it is not up within timeoutMs. */
+  /**
+   * Opens a TCP connection (TLS with `tls`, up once its handshake is done); rejects on error, when `signal`
+   * aborts, or when it is not up within timeoutMs.
+   */
   static open(
     host: string,
     port: number,
     timeoutMs: number,
     maxBuffer: number,
     signal?: AbortSignal,
+    tls?: TlsOptions,
   ): Promise<Connection> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted === true) {
         reject(new Error("aborted"));
         return;
       }
-      const socket = connect({ host, port });
+      const socket =
+        tls === undefined
+          ? connect({ host, port })
+          : tlsConnect({ ...(isIP(host) === 0 ? { servername: host } : {}), ...tls, host, port });
       const fail = (err: Error): void => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
@@ -63,7 +71,7 @@ export class Connection {
       );
       signal?.addEventListener("abort", onAbort, { once: true });
       socket.once("error", fail);
-      socket.once("connect", () => {
+      socket.once(tls === undefined ? "connect" : "secureConnect", () => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
         socket.off("error", fail);

@@ -20,6 +20,7 @@ import {
 } from "./client-options.js";
 import { parseConnectString, prependChroot, shuffleHosts, stripChroot } from "./connect-string.js";
 import type { HostPort } from "./connect-string.js";
+import type { ConnectionOptions as TlsOptions } from "node:tls";
 import { Connection } from "./connection.js";
 import {
   ConnectionLossError,
@@ -81,6 +82,7 @@ export class Session implements PathMapper {
   private readonly requestedTimeoutMs: number;
   private readonly readOnlyAllowed: boolean;
   private readonly maxBufferBytes: number;
+  private readonly tls: TlsOptions | undefined;
 
   private stateValue: ClientState = "connecting";
   private closing = false;
@@ -122,6 +124,7 @@ export class Session implements PathMapper {
     this.requestedTimeoutMs = options.sessionTimeoutMs;
     this.readOnlyAllowed = options.readOnly ?? false;
     this.maxBufferBytes = options.maxBufferBytes ?? clientMaxBufferBytesDefault;
+    this.tls = options.tls;
     if ((options.sessionId === undefined) !== (options.sessionPassword === undefined))
       throw new InvalidArgumentError("sessionId and sessionPassword go together");
     if (options.sessionId !== undefined && options.sessionPassword !== undefined) {
@@ -336,7 +339,14 @@ export class Session implements PathMapper {
     this.attemptAbort = abort;
     let conn: Connection;
     try {
-      conn = await Connection.open(host.host, host.port, timeoutMs, this.maxBufferBytes, abort.signal);
+      conn = await Connection.open(
+        host.host,
+        host.port,
+        timeoutMs,
+        this.maxBufferBytes,
+        abort.signal,
+        this.tls,
+      );
     } catch {
       return abort.signal.aborted ? "stopped" : "failed";
     } finally {

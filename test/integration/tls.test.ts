@@ -8,6 +8,7 @@ import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
+import { ZooKeeperClient } from "../../src/client/index.js";
 import { startCorral } from "../helpers/corral-process.js";
 import { freePort } from "../helpers/free-port.js";
 import type { ManagedServer } from "../helpers/managed-process.js";
@@ -168,6 +169,41 @@ test(
     } finally {
       await Promise.all([a.close(), b.close(), plain.close()]);
     }
+  },
+);
+
+test(
+  "Corral's own client connects over TLS with the tls option and gets its certificate's x509 identity",
+  { skip, timeout: 30_000 },
+  async () => {
+    const tls = (who: Issued) => ({
+      ca: readFileSync(ca.cert),
+      cert: readFileSync(who.cert),
+      key: readFileSync(who.key),
+    });
+    const zk = await ZooKeeperClient.connect(`127.0.0.1:${securePort}`, {
+      sessionTimeoutMs: 10_000,
+      tls: tls(alice),
+    });
+    try {
+      const ids = await zk.whoAmI();
+      assert.ok(
+        ids.some((id) => id.authScheme === "x509" && id.user === aliceDn),
+        `whoAmI: ${JSON.stringify(ids)}`,
+      );
+      await zk.create("/tls-client", "over tls");
+      assert.equal(new TextDecoder().decode((await zk.getData("/tls-client")).data), "over tls");
+    } finally {
+      await zk.close();
+    }
+    // A certificate from an unrelated CA gets no session.
+    await assert.rejects(
+      ZooKeeperClient.connect(`127.0.0.1:${securePort}`, {
+        sessionTimeoutMs: 4_000,
+        connectTimeoutMs: 2_000,
+        tls: { ...tls(mallory), ca: readFileSync(ca.cert) },
+      }),
+    );
   },
 );
 
