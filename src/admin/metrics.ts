@@ -1,7 +1,8 @@
 // Prometheus metrics under the names ZooKeeper 3.8's PrometheusMetricsProvider exposes, plus prom-client's
 // default Node process metrics, served as text on GET /metrics.
 import { createServer, type Server } from "node:http";
-import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Registry, Summary, collectDefaultMetrics } from "prom-client";
+import type { ZabCounters } from "../consensus/zab-node.js";
 import type { ServerStats } from "./four-letter-words.js";
 
 /** What the gauges read, lazily at scrape time. */
@@ -20,13 +21,44 @@ export type MetricsSource = Pick<
   | "latencyTotalMs"
   | "latencyCount"
   | "startedMs"
-> & { readonly connectionList: readonly unknown[] };
+> & {
+  readonly connectionList: readonly unknown[];
+  /** The consensus core's running totals; null for a standalone server. */
+  zabCounters(): ZabCounters | null;
+};
+
+/**
+ * Summaries observed as things happen, under ServerMetrics' names (ms unless said). ZooKeeper's "BASIC"
+ * summaries report the median; so do these, over a sliding ten minutes, with _sum and _count.
+ */
+export const summaryNames = {
+  fsynctime: "Time to fsync the txn log, ms",
+  snapshottime: "Time to serialise and write a snapshot, ms",
+  dbinittime: "Time to load the data tree at start, ms",
+  startup_txns_loaded: "Txns replayed from the log at start",
+  startup_snap_load_time: "Time to load the newest snapshot at start, ms",
+  election_time: "Time from looking to leading, following or observing, ms",
+  sync_processor_batch_size: "Txns made durable by one fsync (group commit)",
+} as const;
+export type SummaryName = keyof typeof summaryNames;
+
+/** Counters read from the consensus core's totals at scrape time. */
+const zabCounterNames: Record<string, [keyof ZabCounters, string]> = {
+  proposal_count: ["proposals", "Txns proposed while leading"],
+  commit_count: ["commits", "Txns committed and applied"],
+  looking_count: ["lookings", "Times this server started an election"],
+  diff_count: ["diffs", "Learners synced by DIFF while leading"],
+  snap_count: ["snaps", "Learners synced by SNAP while leading"],
+  learner_proposal_received_count: ["learnerProposalsReceived", "Proposals received while following"],
+  learner_commit_received_count: ["learnerCommitsReceived", "Commits received while following"],
+};
 
 /** ZooKeeper's class name; any non-empty metricsProvider.className turns metrics on. */
 export const prometheusProviderClass = "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider";
 
 export class Metrics {
   readonly registry = new Registry();
+  private readonly summaries = new Map<SummaryName, Summary>();
 
   constructor(source: MetricsSource) {
     const gauge = (name: string, help: string, read: (s: MetricsSource) => number): void => {
@@ -60,7 +92,34 @@ export class Metrics {
     gauge("min_latency", "Minimum request latency in ms", (s) => (s.latencyCount === 0 ? 0 : s.latencyMinMs));
     gauge("max_latency", "Maximum request latency in ms", (s) => s.latencyMaxMs);
     gauge("uptime", "Milliseconds since the server started", (s) => Date.now() - s.startedMs);
+    for (const [name, help] of Object.entries(summaryNames)) {
+      const summary = new Summary({
+        name,
+        help,
+        percentiles: [0.5],
+        maxAgeSeconds: 600,
+        ageBuckets: 5,
+        registers: [this.registry],
+      });
+      this.summaries.set(name as SummaryName, summary);
+    }
+    for (const [name, [key, help]] of Object.entries(zabCounterNames)) {
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(source.zabCounters()?.[key] ?? 0);
+        },
+      });
+    }
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** One observation of a summary (ZooKeeper's Summary.add). */
+  observe(name: SummaryName, value: number): void {
+    this.summaries.get(name)!.observe(value);
   }
 
   /** Serves GET /metrics on host:port; resolves once listening. */

@@ -124,6 +124,23 @@ interface LearnerHandle {
 
 type Sequenced = ProposalMessage | InformMessage;
 
+/** Running totals for metrics (ZooKeeper's ServerMetrics counters of the same meaning). Never reset. */
+export interface ZabCounters {
+  /** Leader: txns proposed (proposal_count). */
+  proposals: number;
+  /** Txns handed to the shell as committed (commit_count). */
+  commits: number;
+  /** Times this node started looking (looking_count). */
+  lookings: number;
+  /** Leader: learners synced by DIFF, TRUNC (then DIFF) and SNAP (diff_count, snap_count). */
+  diffs: number;
+  truncs: number;
+  snaps: number;
+  /** Follower: proposals and commits received from the leader. */
+  learnerProposalsReceived: number;
+  learnerCommitsReceived: number;
+}
+
 export class ZabNode {
   private readonly log: ZabLog;
   private readonly isVoter: boolean;
@@ -171,6 +188,16 @@ export class ZabNode {
   private newLeaderAcked = new Set<number>();
   private acked = new Map<number, bigint>();
   private counter = 0;
+  readonly counters: ZabCounters = {
+    proposals: 0,
+    commits: 0,
+    lookings: 0,
+    diffs: 0,
+    truncs: 0,
+    snaps: 0,
+    learnerProposalsReceived: 0,
+    learnerCommitsReceived: 0,
+  };
   /** Leadership-check rounds issued (confirmLeadership); never reset, so rounds of any term are distinct. */
   private checkRound = 0;
 
@@ -352,6 +379,7 @@ export class ZabNode {
       return { refused: true, reason: "notLeader", leaderId: null };
     }
     this.counter++;
+    this.counters.proposals++;
     const zxid = makeZxid(this.epochValue, this.counter);
     assert(zxid > last, "proposal zxid must exceed the leader's last zxid");
     this.log.append({ zxid, data });
@@ -416,6 +444,7 @@ export class ZabNode {
     if (r.persistEpochs) this.epochsDirty = false;
     if (r.roleChanged) this.roleDirty = false;
     if (r.committed.length > 0) {
+      this.counters.commits += r.committed.length;
       const last = r.committed[r.committed.length - 1]!.zxid;
       assert(last > this.applied && last <= this.committed, "applied beyond the commit point");
       this.applied = last;
@@ -441,6 +470,7 @@ export class ZabNode {
   // ---------------------------------------------------------------- transitions
 
   private becomeLooking(_reason: string): void {
+    this.counters.lookings++;
     this.roleValue = "looking";
     this.lookingSinceTick = this.ticks;
     this.leaderIdValue = null;
@@ -685,10 +715,13 @@ export class ZabNode {
       case "upToDate":
         return this.onUpToDate(m);
       case "proposal":
-        return this.roleValue === "following" ? this.onSequenced(m) : undefined;
+        if (this.roleValue !== "following") return;
+        this.counters.learnerProposalsReceived++;
+        return this.onSequenced(m);
       case "inform":
         return this.roleValue === "observing" ? this.onSequenced(m) : undefined;
       case "commit":
+        this.counters.learnerCommitsReceived++;
         return this.onCommit(m);
       case "ping":
         return m.sender === "leader" ? this.onLeaderPing(m) : undefined;
@@ -1071,6 +1104,7 @@ export class ZabNode {
         msg = { ...common, type: "snap", snapshot, entries };
       }
     }
+    this.counters[msg.type === "diff" ? "diffs" : msg.type === "trunc" ? "truncs" : "snaps"]++;
     this.send(msg);
     this.send({
       type: "newLeader",

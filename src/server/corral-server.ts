@@ -3,6 +3,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { randomBytes } from "node:crypto";
 import type { Server as HttpServer } from "node:http";
+import type { Role, ZabCounters } from "../consensus/zab-node.js";
 import type pino from "pino";
 type Logger = pino.Logger;
 import { quorumConfigText, type ServerConfig } from "./config.js";
@@ -146,6 +147,10 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
   private snapshotInFlight = false;
   private stopped = false;
   private metricsServer: HttpServer | null = null;
+  /** Kept whether or not /metrics is served (summaries are observed as things happen). */
+  readonly metrics: Metrics;
+  /** When this member last started looking for a leader (for election_time). */
+  private lookingSinceMs: number | null = null;
   /** audit.enable: opened by start(). */
   private auditLog: AuditLog | null = null;
   /** globalOutstandingLimit / requestThrottleLimit over every client connection. */
@@ -173,6 +178,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     this.net = createServer({ noDelay: true }, (s) => this.accept(s));
     this.net.maxConnections = 1 << 16;
     this.throttle = new RequestThrottle(config);
+    this.metrics = new Metrics(this);
   }
 
   get port(): number {
@@ -196,15 +202,19 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     this.lock = await lockDataDir(c.dataDir);
     const auditFailed = (e: Error): void => this.logger.error({ err: e.message }, "audit log write failed");
     if (c.auditEnable) this.auditLog = await AuditLog.open(c.auditLogDir, auditFailed);
+    const initStarted = performance.now();
     const recovered = await recover(c.dataDir, c.dataLogDir);
     this.tree =
       recovered.snapshot !== null
         ? deserializeTree(recovered.snapshot.bytes, recovered.snapshot.file)
         : new DataTree();
+    this.metrics.observe("startup_snap_load_time", performance.now() - initStarted);
     const ensemble = c.peers.filter((p) => !p.observer).length >= 2;
     if (ensemble) this.tree.setConfigData(this.configNodeData, 0n);
     // A member applies only what the quorum says is committed: logged txns come back through it.
     if (!ensemble) for (const { record } of recovered.txns) this.tree.apply(decodeTxn(record));
+    this.metrics.observe("startup_txns_loaded", recovered.txns.length);
+    this.metrics.observe("dbinittime", performance.now() - initStarted);
     this.logger.info(
       {
         snapshot: recovered.snapshot?.file ?? null,
@@ -215,7 +225,14 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     );
     this.txnsSinceSnapshot = recovered.txns.length;
     this.txnLog = await TxnLog.open(
-      { dir: c.dataLogDir, forceSync: c.forceSync },
+      {
+        dir: c.dataLogDir,
+        forceSync: c.forceSync,
+        onBatchDurable: (records, fsyncMs) => {
+          this.metrics.observe("sync_processor_batch_size", records);
+          if (c.forceSync) this.metrics.observe("fsynctime", fsyncMs);
+        },
+      },
       ensemble ? recovered.lastZxid : this.tree.lastProcessedZxid,
     );
     this.buildPipeline();
@@ -260,7 +277,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     }
     for (const t of this.timers) t.unref();
     if (c.metricsProviderClassName !== undefined) {
-      this.metricsServer = await new Metrics(this).listen(c.metricsHttpPort, c.metricsHttpHost);
+      this.metricsServer = await this.metrics.listen(c.metricsHttpPort, c.metricsHttpHost);
       this.logger.info({ host: c.metricsHttpHost, port: c.metricsHttpPort }, "serving /metrics");
     }
     if (c.adminEnableServer) this.adminServer = await startAdminServer(this);
@@ -350,6 +367,21 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
       this.sessions.set(id, { id, timeoutMs: timeOut, auth: new AuthInfo(), conn: null, closing: false });
       this.tracker.add(id, timeOut, Date.now());
     }
+  }
+
+  /** election_time: from starting to look to having a role (FastLeaderElection's time to a decision). */
+  roleChanged(role: Role): void {
+    if (role === "looking") {
+      this.lookingSinceMs ??= performance.now();
+      return;
+    }
+    if (this.lookingSinceMs === null) return;
+    this.metrics.observe("election_time", performance.now() - this.lookingSinceMs);
+    this.lookingSinceMs = null;
+  }
+
+  zabCounters(): ZabCounters | null {
+    return this.member?.driver.node.counters ?? null;
   }
 
   closeClientConnections(why: string): void {
@@ -468,10 +500,12 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     this.snapshotInFlight = true;
     this.txnsSinceSnapshot = 0;
     try {
+      const started = performance.now();
       const zxid = this.tree.lastProcessedZxid;
       const chunks = serializeTree(this.tree);
       await this.txnLog.roll();
       const file = await writeSnapshot(this.config.dataDir, zxid, chunks);
+      this.metrics.observe("snapshottime", performance.now() - started);
       this.logger.info({ file, zxid: zxidHex(zxid) }, "snapshot written");
       return file;
     } catch (e) {

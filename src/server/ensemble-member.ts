@@ -37,6 +37,8 @@ export interface MemberServer {
   replySync(sessionId: bigint, xid: number, op: number, path: string): void;
   fatal(e: Error): void;
   log(level: "debug" | "info" | "warn", msg: string, fields?: Record<string, unknown>): void;
+  /** The role changed (after the member has acted on it): for metrics. */
+  roleChanged?(role: Role): void;
 }
 
 export interface MemberOptions {
@@ -352,6 +354,7 @@ export class EnsembleMember implements QuorumHost {
     this.waitingApply = [];
     this.touched = new Set();
     this.server.closeClientConnections(`quorum role changed to ${role}`);
+    this.server.roleChanged?.(role);
   }
 
   appMessage(from: number, m: AppMessage): void {

@@ -86,6 +86,27 @@ test("GET /metrics has ZooKeeper's gauges and Node process metrics", async () =>
     assert.equal(body.types.get(name), "gauge", `${name} is a gauge`);
     assert.ok(body.samples.has(name), `${name} has a sample`);
   }
+  // Summaries observed as things happen, with ZooKeeper's names: start-up ones once.
+  for (const name of [
+    "fsynctime",
+    "snapshottime",
+    "dbinittime",
+    "startup_txns_loaded",
+    "startup_snap_load_time",
+    "election_time",
+    "sync_processor_batch_size",
+  ])
+    assert.equal(body.types.get(name), "summary", `${name} is a summary`);
+  assert.equal(body.samples.get("dbinittime_count"), 1);
+  // Four creates (and the session) were logged: at least one fsync, each batch counted.
+  assert.ok(body.samples.get("fsynctime_count")! >= 1);
+  assert.ok(body.samples.get("sync_processor_batch_size_sum")! >= 5);
+  assert.equal(body.samples.get("startup_txns_loaded_count"), 1);
+  // The consensus counters exist on a standalone server too, at 0.
+  for (const name of ["proposal_count", "commit_count", "looking_count", "diff_count", "snap_count"]) {
+    assert.equal(body.types.get(name), "counter", `${name} is a counter`);
+    assert.equal(body.samples.get(name), 0);
+  }
   assert.equal(body.types.get("process_cpu_user_seconds_total"), "counter");
   assert.ok(body.samples.has("process_cpu_user_seconds_total"));
 

@@ -252,6 +252,24 @@ test("a deposed leader never confirms a check issued after it was cut off, while
   }
 });
 
+test("the counters metrics read: proposals and DIFFs at the leader, proposals and commits at followers", () => {
+  const c = new ZabCluster({ voters: [1, 2, 3] });
+  const l = elect(c);
+  const zxids = commitAll(c, 5);
+  assert.ok(c.runUntil(() => liveApplied(c, zxids[4]!), 20));
+  const leader = c.node(l).counters;
+  assert.equal(leader.proposals, 5);
+  assert.equal(leader.commits, 5);
+  assert.equal(leader.diffs + leader.truncs + leader.snaps, 2, "each follower synced once");
+  for (const id of [1, 2, 3].filter((x) => x !== l)) {
+    const f = c.node(id).counters;
+    assert.equal(f.proposals, 0);
+    assert.equal(f.learnerProposalsReceived, 5);
+    assert.equal(f.commits, 5);
+    assert.ok(f.lookings >= 1);
+  }
+});
+
 test("observers learn commits by INFORM, and their acks never make a quorum", () => {
   const c = new ZabCluster({ voters: [1, 2, 3], observers: [4, 5] });
   elect(c);
