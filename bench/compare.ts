@@ -1,5 +1,5 @@
-// `npm run bench:compare`: the same workloads against Apache ZooKeeper 3.8 and Corral (standalone, fsync on, same
-// tickTime), and a 3-node ZooKeeper ensemble, in alternating rounds; prints the comparison and writes
+// `npm run bench:compare`: the same workloads against Apache ZooKeeper 3.8 and Corral (fsync on, same tickTime),
+// standalone and as 3-node ensembles on loopback, in alternating rounds; prints the comparison and writes
 // BENCHMARKS.md, bench/benchmarks.svg and bench/benchmarks.json.
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -25,8 +25,10 @@ import {
   treeTable,
   workloadList,
   type CompareResults,
+  type Topology,
 } from "./report.js";
 import {
+  ensembleTargets,
   ensureZooKeeperInstalled,
   startTarget,
   targetLabels,
@@ -38,12 +40,14 @@ import { runWorkload, workloadNames, type WorkloadName, type WorkloadResult } fr
 
 const usage = `usage: npm run bench:compare -- [options]
 
-Runs each workload against each target in turn (round 1: ZooKeeper, Corral, ZooKeeper ×3; round 2: the same; ...),
-prints medians with min–max over rounds and the ratio Corral/ZooKeeper, and writes BENCHMARKS.md and a chart.
+Runs each workload against each target in turn (round 1: ZooKeeper, Corral, ZooKeeper ×3, Corral ×3; round 2:
+Corral, ZooKeeper, Corral ×3, ZooKeeper ×3; ...), prints medians with min–max over rounds and the ratio Corral/ZooKeeper per topology, and writes
+BENCHMARKS.md and a chart. The ensembles are three servers each on loopback; sessions spread over the members.
 
 options:
   --rounds N                 rounds (default 3, at least 3 unless --allow-few-rounds)
-  --targets a,b,...          corral, zookeeper, zookeeper-3 (default all three)
+  --topology T               standalone, ensemble or both (default both): which targets run
+  --targets a,b,...          instead of --topology: zookeeper, corral, zookeeper-3, corral-3
   --tick-time MS             zoo.cfg tickTime for every server (default 2000)
   --out FILE                 the report (default BENCHMARKS.md); the chart and raw JSON go to bench/benchmarks.{svg,json}
   --no-write                 print only
@@ -51,8 +55,38 @@ options:
   --outstanding, --payload, --children, --watchers, --znodes (default 1,000,000)
 `;
 
-/** Corral's ensemble is not in the comparison yet: the row says so instead of leaving it out silently. */
-const corralEnsembleNote = "Corral ×3: not available (Corral's ensemble is not in this comparison yet).";
+const topologyTargetKinds: Record<Topology | "both", TargetKind[]> = {
+  standalone: ["zookeeper", "corral"],
+  ensemble: ["zookeeper-3", "corral-3"],
+  both: ["zookeeper", "corral", "zookeeper-3", "corral-3"],
+};
+
+const partnerOf: Record<TargetKind, TargetKind> = {
+  zookeeper: "corral",
+  corral: "zookeeper",
+  "zookeeper-3": "corral-3",
+  "corral-3": "zookeeper-3",
+};
+
+/**
+ * The targets in the order round `round` (from 1) runs them: odd rounds as given, even rounds with each
+ * Corral and its ZooKeeper swapped. The second of two back-to-back write runs meets the first's disk
+ * writeback and, after a JVM, its collector: alternating spreads that over both.
+ */
+function roundOrder(targets: readonly TargetKind[], round: number): TargetKind[] {
+  const out = [...targets];
+  if (round % 2 === 1) return out;
+  const swapped = new Set<number>();
+  for (let i = 0; i < out.length; i++) {
+    if (swapped.has(i)) continue;
+    const j = out.indexOf(partnerOf[out[i]!]);
+    if (j > i) {
+      [out[i], out[j]] = [out[j]!, out[i]!];
+      swapped.add(j);
+    }
+  }
+  return out;
+}
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -105,6 +139,7 @@ async function main(args: string[]): Promise<number> {
         ...workloadOptionSpec,
         rounds: { type: "string" },
         targets: { type: "string" },
+        topology: { type: "string" },
         "tick-time": { type: "string" },
         out: { type: "string" },
         "no-write": { type: "boolean" },
@@ -131,9 +166,15 @@ async function main(args: string[]): Promise<number> {
     if (rounds < 3 && values["allow-few-rounds"] !== true)
       throw new BenchUsageError("--rounds: at least 3 (or --allow-few-rounds, for trying it out)");
     tickTime = parseCount(values["tick-time"], "--tick-time", 2000);
-    targets = (values.targets ?? "zookeeper,corral,zookeeper-3")
-      .split(",")
-      .map((t) => t.trim()) as TargetKind[];
+    const topology = values.topology ?? "both";
+    if (!(topology in topologyTargetKinds))
+      throw new BenchUsageError(`--topology: "${topology}" is not standalone, ensemble or both`);
+    if (values.targets !== undefined && values.topology !== undefined)
+      throw new BenchUsageError("--targets and --topology: give one of them");
+    targets =
+      values.targets === undefined
+        ? [...topologyTargetKinds[topology as Topology | "both"]]
+        : (values.targets.split(",").map((t) => t.trim()) as TargetKind[]);
     for (const t of targets) if (!(t in targetLabels)) throw new BenchUsageError(`--targets: unknown "${t}"`);
   } catch (err) {
     if (!(err instanceof BenchUsageError)) throw err;
@@ -142,7 +183,7 @@ async function main(args: string[]): Promise<number> {
   }
   const notBuilt = corralUnavailableReason();
   if (notBuilt !== undefined) throw new Error(`Corral is not built: ${notBuilt}`);
-  if (targets.some((t) => t !== "corral")) ensureZooKeeperInstalled(log);
+  if (targets.some((t) => t === "zookeeper" || t === "zookeeper-3")) ensureZooKeeperInstalled(log);
 
   const serverOptions: BenchServerOptions = { tickTime, forceSync: true };
   const results: CompareResults = {};
@@ -171,9 +212,9 @@ async function main(args: string[]): Promise<number> {
     for (let round = 1; round <= rounds; round++) {
       log(`--- round ${round} of ${rounds}`);
       for (const w of workloads) {
-        for (const t of targets) {
+        for (const t of roundOrder(targets, round)) {
           if (w === "tree") {
-            if (t === "zookeeper-3") continue; // no single process to measure
+            if (ensembleTargets.includes(t)) continue; // no single process to measure
             const fresh = await startTarget(t, serverOptions);
             try {
               const r = await runWorkload(w, {
@@ -204,8 +245,8 @@ async function main(args: string[]): Promise<number> {
 
   const ran = targets.filter((t) => results[t] !== undefined);
   const comparisons = compareWorkloads(results, workloads, ran);
-  process.stdout.write(comparisonTable(comparisons, ran, false));
-  process.stdout.write(`${corralEnsembleNote}\n`);
+  process.stdout.write(comparisonTable(comparisons, false));
+  log(`took ${fmt(elapsedMin)} min`);
   if (values["no-write"] === true) return 0;
 
   const outPath = values.out ?? join(repoRoot, "BENCHMARKS.md");
@@ -236,12 +277,15 @@ async function main(args: string[]): Promise<number> {
     "",
     "## Settings",
     "",
-    `- Standalone servers, \`tickTime=${tickTime}\`, \`forceSync=yes\` (fsync before every ack), default snapCount, log level WARN on both.`,
+    `- \`tickTime=${tickTime}\`, \`forceSync=yes\` (fsync before every ack), default snapCount, log level WARN on both.`,
     "- ZooKeeper: Debian's jars, `java -Xmx1000m` (zkEnv.sh's heap), default collector; the ×3 ensemble is three such JVMs on loopback.",
+    "- ×3: an ensemble of three voters on loopback (`initLimit=10`, `syncLimit=5`), every member serving clients;",
+    "  session i goes to member i mod 3 first, so the sessions spread evenly. All of an ensemble's processes share",
+    "  the same 2 cores with the load generator, so a ×3 ensemble is slower than a standalone server here.",
     `- ${options.connections} sessions, ${options.outstanding} requests outstanding over them, ${options.payloadBytes}-byte payloads, ${options.durationMs / 1000} s measured after ${options.warmupMs / 1000} s of warmup per workload and target.`,
-    `- ${rounds} rounds; each round runs every workload against ${ran.map((t) => targetLabels[t]).join(", then ")}, back to back.`,
-    `- The request workloads share one server per target for the whole run; the large tree (${options.znodes.toLocaleString("en-US")} znodes) starts a fresh standalone server each time.`,
-    `- ${corralEnsembleNote}`,
+    `- ${rounds} rounds; each round runs every workload against ${ran.map((t) => targetLabels[t]).join(", then ")}, back to back;`,
+    "  even rounds swap each Corral with its ZooKeeper (the second of two write runs in a row meets the first's disk writeback).",
+    `- The request workloads share one server (or ensemble) per target for the whole run; the large tree (${options.znodes.toLocaleString("en-US")} znodes) starts a fresh standalone server each time.`,
     ...Object.entries(unavailable).map(
       ([t, why]) => `- ${targetLabels[t as TargetKind]}: did not start (${why}).`,
     ),
@@ -252,27 +296,23 @@ async function main(args: string[]): Promise<number> {
     "",
     "## Throughput and p99",
     "",
-    "Median over rounds, (min–max) when they differ. Ratios are Corral / ZooKeeper standalone, taken per round",
-    "(the two ran back to back) and then summarised the same way: above 1× Corral is faster for ops/s; below 1×",
-    "Corral is faster for p99.",
+    "Median over rounds, (min–max) when they differ. Ratios are Corral / ZooKeeper of the same topology (standalone",
+    "or ×3), taken per round (the two ran back to back) and then summarised the same way: above 1× Corral is",
+    "faster for ops/s; below 1× Corral is faster for p99.",
     "",
-    comparisonTable(comparisons, ran, true),
+    comparisonTable(comparisons, true),
     "",
     "## Latency percentiles (ms, median over rounds), and errors over all rounds",
     "",
-    latencyTable(comparisons, ran),
+    latencyTable(comparisons),
     "",
     "## CPU per operation",
     "",
-    "Server CPU (user + system from /proc/<pid>/stat over the measured window) per operation, and how busy the",
-    "load generator was (100 % = one core). With 2 cores, a load generator near 100 % means the client, not the",
-    "server, may set the pace: compare CPU per operation then, not ops/s. Standalone servers only.",
+    "Server CPU (user + system from /proc/<pid>/stat over the measured window; an ensemble's three processes added",
+    "up) per operation, and how busy the load generator was (100 % = one core). With 2 cores, a load generator near",
+    "100 % means the client, not the server, may set the pace: compare CPU per operation then, not ops/s.",
     "",
-    cpuTable(
-      results,
-      workloads,
-      ran.filter((t) => t !== "zookeeper-3"),
-    ),
+    cpuTable(results, workloads),
     "",
   ];
   if (workloads.includes("tree")) {

@@ -162,6 +162,7 @@ export async function runBench(args: string[]): Promise<number> {
           kind: "corral",
           connectString,
           pid: serverPid,
+          pids: [serverPid],
           dataDir: undefined,
           stop: async () => {},
         }

@@ -91,6 +91,23 @@ function fmtExtra(key: string, value: number | null): string {
 /** results[target][workload]: one result per round (missing when the target could not run the workload). */
 export type CompareResults = Partial<Record<TargetKind, Partial<Record<WorkloadName, WorkloadResult[]>>>>;
 
+/** Standalone servers, or ensembles of three: each compares one Corral target with one ZooKeeper target. */
+export type Topology = "standalone" | "ensemble";
+
+export const topologies: readonly Topology[] = ["standalone", "ensemble"];
+
+export const topologyTargets: Record<Topology, { zookeeper: TargetKind; corral: TargetKind; label: string }> =
+  {
+    standalone: { zookeeper: "zookeeper", corral: "corral", label: "standalone" },
+    ensemble: { zookeeper: "zookeeper-3", corral: "corral-3", label: "×3" },
+  };
+
+/** Corral / ZooKeeper of one topology, per round (same round, back to back), then median and range. */
+export interface Ratios {
+  throughput: Spread | undefined;
+  p99: Spread | undefined;
+}
+
 export interface WorkloadComparison {
   workload: WorkloadName;
   opsPerSec: Partial<Record<TargetKind, Spread>>;
@@ -98,9 +115,7 @@ export interface WorkloadComparison {
   p99Ms: Partial<Record<TargetKind, Spread>>;
   p999Ms: Partial<Record<TargetKind, Spread>>;
   errors: Partial<Record<TargetKind, number>>;
-  /** Corral / ZooKeeper standalone, per round (same round, back to back), then median and range. */
-  throughputRatio: Spread | undefined;
-  p99Ratio: Spread | undefined;
+  ratios: Partial<Record<Topology, Ratios>>;
 }
 
 function perRoundRatio(a: readonly number[], b: readonly number[]): Spread | undefined {
@@ -121,8 +136,7 @@ export function compareWorkloads(
       p99Ms: {},
       p999Ms: {},
       errors: {},
-      throughputRatio: undefined,
-      p99Ratio: undefined,
+      ratios: {},
     };
     for (const t of targets) {
       const rs = results[t]?.[workload];
@@ -133,16 +147,22 @@ export function compareWorkloads(
       c.p999Ms[t] = spread(rs.map((r) => r.latency.p999Ms));
       c.errors[t] = rs.reduce((sum, r) => sum + r.errors, 0);
     }
-    const corral = results.corral?.[workload] ?? [];
-    const zk = results.zookeeper?.[workload] ?? [];
-    c.throughputRatio = perRoundRatio(
-      corral.map((r) => r.opsPerSec),
-      zk.map((r) => r.opsPerSec),
-    );
-    c.p99Ratio = perRoundRatio(
-      corral.map((r) => r.latency.p99Ms),
-      zk.map((r) => r.latency.p99Ms),
-    );
+    for (const topology of topologies) {
+      const pair = topologyTargets[topology];
+      const corral = results[pair.corral]?.[workload] ?? [];
+      const zk = results[pair.zookeeper]?.[workload] ?? [];
+      if (corral.length === 0 && zk.length === 0) continue;
+      c.ratios[topology] = {
+        throughput: perRoundRatio(
+          corral.map((r) => r.opsPerSec),
+          zk.map((r) => r.opsPerSec),
+        ),
+        p99: perRoundRatio(
+          corral.map((r) => r.latency.p99Ms),
+          zk.map((r) => r.latency.p99Ms),
+        ),
+      };
+    }
     return c;
   });
 }
@@ -166,42 +186,68 @@ function ratioCell(s: Spread | undefined): string {
   return s === undefined ? "n/a" : fmtSpread(s, (v) => `${fmt(v)}×`);
 }
 
-export function comparisonTable(
-  comparisons: readonly WorkloadComparison[],
-  targets: readonly TargetKind[],
-  markdown: boolean,
-): string {
+/** The (workload, topology) pairs that have results, in workload order, standalone first. */
+function rowsOf(comparisons: readonly WorkloadComparison[]): { c: WorkloadComparison; topology: Topology }[] {
+  return comparisons.flatMap((c) =>
+    topologies.filter((t) => c.ratios[t] !== undefined).map((topology) => ({ c, topology })),
+  );
+}
+
+/** One row per workload and topology: ZooKeeper and Corral ops/s and p99, and Corral/ZooKeeper of both. */
+export function comparisonTable(comparisons: readonly WorkloadComparison[], markdown: boolean): string {
   const header = [
     "workload",
-    ...targets.map((t) => `${targetLabels[t]} ops/s`),
+    "servers",
+    "ZooKeeper ops/s",
+    "Corral ops/s",
     "Corral/ZK ops/s",
-    ...targets.map((t) => `${targetLabels[t]} p99 ms`),
+    "ZooKeeper p99 ms",
+    "Corral p99 ms",
     "Corral/ZK p99",
   ];
-  const rows = comparisons.map((c) => [
-    c.workload,
-    ...targets.map((t) => fmtSpread(c.opsPerSec[t])),
-    ratioCell(c.throughputRatio),
-    ...targets.map((t) => fmtSpread(c.p99Ms[t])),
-    ratioCell(c.p99Ratio),
-  ]);
+  const rows = rowsOf(comparisons).map(({ c, topology }) => {
+    const pair = topologyTargets[topology];
+    return [
+      c.workload,
+      pair.label,
+      fmtSpread(c.opsPerSec[pair.zookeeper]),
+      fmtSpread(c.opsPerSec[pair.corral]),
+      ratioCell(c.ratios[topology]?.throughput),
+      fmtSpread(c.p99Ms[pair.zookeeper]),
+      fmtSpread(c.p99Ms[pair.corral]),
+      ratioCell(c.ratios[topology]?.p99),
+    ];
+  });
   return markdown ? markdownTable(header, rows) : textTable(header, rows);
 }
 
-export function latencyTable(
-  comparisons: readonly WorkloadComparison[],
-  targets: readonly TargetKind[],
-): string {
+export function latencyTable(comparisons: readonly WorkloadComparison[]): string {
   const header = [
     "workload",
-    ...targets.flatMap((t) => [`${targetLabels[t]} p50`, "p99", "p99.9"]),
-    "errors",
+    "servers",
+    "ZooKeeper p50",
+    "p99",
+    "p99.9",
+    "Corral p50",
+    "p99",
+    "p99.9",
+    "errors (ZK / Corral)",
   ];
-  const rows = comparisons.map((c) => [
-    c.workload,
-    ...targets.flatMap((t) => [fmt(c.p50Ms[t]?.median), fmt(c.p99Ms[t]?.median), fmt(c.p999Ms[t]?.median)]),
-    targets.map((t) => `${c.errors[t] ?? "n/a"}`).join(" / "),
-  ]);
+  const rows = rowsOf(comparisons).map(({ c, topology }) => {
+    const pair = topologyTargets[topology];
+    const cells = (t: TargetKind): string[] => [
+      fmt(c.p50Ms[t]?.median),
+      fmt(c.p99Ms[t]?.median),
+      fmt(c.p999Ms[t]?.median),
+    ];
+    return [
+      c.workload,
+      pair.label,
+      ...cells(pair.zookeeper),
+      ...cells(pair.corral),
+      `${c.errors[pair.zookeeper] ?? "n/a"} / ${c.errors[pair.corral] ?? "n/a"}`,
+    ];
+  });
   return markdownTable(header, rows);
 }
 
@@ -220,30 +266,39 @@ export function treeTable(results: CompareResults, targets: readonly TargetKind[
   return markdownTable(header, rows);
 }
 
-export function cpuTable(
-  results: CompareResults,
-  workloads: readonly WorkloadName[],
-  targets: readonly TargetKind[],
-): string {
+/** Server CPU per operation (an ensemble's members added up) and load generator CPU, per workload and topology. */
+export function cpuTable(results: CompareResults, workloads: readonly WorkloadName[]): string {
   const header = [
     "workload",
-    ...targets.map((t) => `${targetLabels[t]} server µs/op`),
+    "servers",
+    "ZooKeeper server µs/op",
+    "Corral server µs/op",
     "Corral/ZK µs/op",
-    ...targets.map((t) => `${targetLabels[t]} server CPU %`),
-    ...targets.map((t) => `load generator CPU % (vs ${targetLabels[t]})`),
+    "ZooKeeper server CPU %",
+    "Corral server CPU %",
+    "load generator CPU % (vs ZK / Corral)",
   ];
-  const rows = workloads.map((w) => {
-    const of = (t: TargetKind, key: string): Spread | undefined => extraSpread(results[t]?.[w], key);
-    const corral = results.corral?.[w]?.map((r) => r.extra.serverCpuUsPerOp ?? NaN) ?? [];
-    const zk = results.zookeeper?.[w]?.map((r) => r.extra.serverCpuUsPerOp ?? NaN) ?? [];
-    return [
-      w,
-      ...targets.map((t) => fmtSpread(of(t, "serverCpuUsPerOp"))),
-      ratioCell(perRoundRatio(corral, zk)),
-      ...targets.map((t) => fmt(of(t, "serverCpuPct")?.median)),
-      ...targets.map((t) => fmt(of(t, "clientCpuPct")?.median)),
-    ];
-  });
+  const rows = workloads.flatMap((w) =>
+    topologies.flatMap((topology) => {
+      const pair = topologyTargets[topology];
+      if (results[pair.zookeeper]?.[w] === undefined && results[pair.corral]?.[w] === undefined) return [];
+      const of = (t: TargetKind, key: string): Spread | undefined => extraSpread(results[t]?.[w], key);
+      const perOp = (t: TargetKind): number[] =>
+        results[t]?.[w]?.map((r) => r.extra.serverCpuUsPerOp ?? NaN) ?? [];
+      return [
+        [
+          w,
+          pair.label,
+          fmtSpread(of(pair.zookeeper, "serverCpuUsPerOp")),
+          fmtSpread(of(pair.corral, "serverCpuUsPerOp")),
+          ratioCell(perRoundRatio(perOp(pair.corral), perOp(pair.zookeeper))),
+          fmt(of(pair.zookeeper, "serverCpuPct")?.median),
+          fmt(of(pair.corral, "serverCpuPct")?.median),
+          `${fmt(of(pair.zookeeper, "clientCpuPct")?.median)} / ${fmt(of(pair.corral, "clientCpuPct")?.median)}`,
+        ],
+      ];
+    }),
+  );
   return markdownTable(header, rows);
 }
 
@@ -266,7 +321,8 @@ export function workloadList(workloads: readonly WorkloadName[]): string {
 const svgColors: Record<TargetKind, string> = {
   zookeeper: "#d9822b",
   corral: "#2b7bd9",
-  "zookeeper-3": "#a0a0a0",
+  "zookeeper-3": "#f0c08a",
+  "corral-3": "#8fbbef",
 };
 
 function xml(s: string): string {
@@ -274,8 +330,8 @@ function xml(s: string): string {
 }
 
 /**
- * Two horizontal bar charts: Corral/ZooKeeper throughput ratio per workload (median, whiskers min–max, a line
- * at 1), and p99 per workload and target on a log scale.
+ * Two horizontal bar charts: Corral/ZooKeeper throughput ratio per workload and topology (median, whiskers
+ * min–max, a line at 1), and p99 per workload and target on a log scale.
  */
 export function chartSvg(comparisons: readonly WorkloadComparison[], targets: readonly TargetKind[]): string {
   const width = 860;
@@ -286,18 +342,21 @@ export function chartSvg(comparisons: readonly WorkloadComparison[], targets: re
   let y = 0;
 
   // Panel 1: throughput ratio.
-  const ratios = comparisons.filter((c) => c.throughputRatio !== undefined);
-  const ratioMax = Math.max(2, ...ratios.map((c) => c.throughputRatio!.max)) * 1.05;
+  const ratios = rowsOf(comparisons).flatMap(({ c, topology }) => {
+    const r = c.ratios[topology]?.throughput;
+    if (r === undefined) return [];
+    return [{ label: topology === "standalone" ? c.workload : `${c.workload} ×3`, r }];
+  });
+  const ratioMax = Math.max(2, ...ratios.map((x) => x.r.max)) * 1.05;
   const xr = (v: number): number => labelW + (v / ratioMax) * plotW;
   out.push(
-    `<text x="${labelW}" y="${(y += 22)}" font-weight="bold">Throughput, Corral / ZooKeeper standalone (median; whiskers: min–max of rounds)</text>`,
+    `<text x="${labelW}" y="${(y += 22)}" font-weight="bold">Throughput, Corral / ZooKeeper, standalone and ×3 (median; whiskers: min–max of rounds)</text>`,
   );
   y += 10;
   const top1 = y;
-  for (const c of ratios) {
-    const r = c.throughputRatio!;
+  for (const { label, r } of ratios) {
     const cy = y + rowH / 2;
-    out.push(`<text x="${labelW - 8}" y="${cy + 4}" text-anchor="end">${xml(c.workload)}</text>`);
+    out.push(`<text x="${labelW - 8}" y="${cy + 4}" text-anchor="end">${xml(label)}</text>`);
     out.push(
       `<rect x="${labelW}" y="${y + 4}" width="${(xr(r.median) - labelW).toFixed(1)}" height="${rowH - 8}" fill="${r.median >= 1 ? "#3a9d5d" : "#c8553d"}"/>`,
     );

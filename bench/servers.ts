@@ -1,22 +1,28 @@
-// Servers a benchmark starts: Corral, Apache ZooKeeper 3.8 standalone, and a 3-node ZooKeeper ensemble,
-// all with the same zoo.cfg settings (tickTime, forceSync), plus what the bench reads about them from /proc and disk.
+// Servers a benchmark starts: Corral and Apache ZooKeeper 3.8, each standalone and as a 3-node ensemble on
+// loopback, all with the same zoo.cfg settings (tickTime, forceSync), plus what the bench reads about them from
+// /proc and disk.
 // Kills only the processes it spawned (through ManagedServer), never by name.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { CorralEnsemble } from "../test/helpers/corral-ensemble.js";
 import { corralBin } from "../test/helpers/corral-process.js";
 import { freePort } from "../test/helpers/free-port.js";
 import { ManagedServer, repoRoot, type ServerOptions } from "../test/helpers/managed-process.js";
 import { zookeeperClasspath, zookeeperUnavailableReason } from "../test/helpers/zookeeper-process.js";
 
 /** What a comparison runs against. */
-export type TargetKind = "corral" | "zookeeper" | "zookeeper-3";
+export type TargetKind = "corral" | "zookeeper" | "zookeeper-3" | "corral-3";
 
 export const targetLabels: Record<TargetKind, string> = {
   corral: "Corral",
   zookeeper: "ZooKeeper",
   "zookeeper-3": "ZooKeeper ×3",
+  "corral-3": "Corral ×3",
 };
+
+/** Targets that are ensembles: their connect string names every member. */
+export const ensembleTargets: readonly TargetKind[] = ["zookeeper-3", "corral-3"];
 
 export interface BenchServerOptions {
   /** zoo.cfg tickTime for every server. Default 2000 (ZooKeeper's sample zoo.cfg). */
@@ -37,6 +43,8 @@ export interface BenchServer {
   readonly connectString: string;
   /** The server process (standalone only): RSS is read from /proc/<pid>/status. */
   readonly pid: number | undefined;
+  /** Every server process (all members of an ensemble): their CPU time is summed. */
+  readonly pids: readonly number[];
   /** The server's dataDir (standalone only): snapshot and log sizes. */
   readonly dataDir: string | undefined;
   /** SIGTERM (SIGKILL after a grace period); the data dir stays (standalone only). */
@@ -88,6 +96,9 @@ function wrap(kind: TargetKind, server: ManagedServer): BenchServer {
     connectString: server.connectString,
     get pid() {
       return server.pid;
+    },
+    get pids() {
+      return server.pid === undefined ? [] : [server.pid];
     },
     dataDir: server.dataDir,
     shutdown: () => server.shutdown(),
@@ -161,6 +172,9 @@ export async function startZooKeeperEnsembleForBench(
     kind: "zookeeper-3",
     connectString: members.map((m) => m.connectString).join(","),
     pid: undefined,
+    get pids() {
+      return members.flatMap((m) => (m.pid === undefined ? [] : [m.pid]));
+    },
     dataDir: undefined,
     stop: async () => {
       await Promise.all(members.map((m) => m.stop()));
@@ -168,10 +182,54 @@ export async function startZooKeeperEnsembleForBench(
   };
 }
 
+/**
+ * A Corral ensemble of `size` servers on loopback (the test helper CorralEnsemble: zoo.cfg, myid, one shared
+ * session secret), with the bench's zoo.cfg settings; resolves once there is a leader and followers.
+ */
+export async function startCorralEnsembleForBench(
+  options: BenchServerOptions = {},
+  size = 3,
+): Promise<BenchServer> {
+  const base = serverOptions(options);
+  // CorralEnsemble passes this process's CORRAL_LOG_LEVEL on to the members it spawns.
+  const previous = process.env.CORRAL_LOG_LEVEL;
+  process.env.CORRAL_LOG_LEVEL = options.logLevel ?? "warn";
+  let ensemble: CorralEnsemble;
+  try {
+    ensemble = await CorralEnsemble.start({
+      size,
+      tickTime: base.tickTime,
+      initLimit: 10,
+      syncLimit: 5,
+      extraConfig: { ...base.extraConfig, forceSync: base.forceSync === false ? "no" : "yes" },
+    });
+  } finally {
+    if (previous === undefined) delete process.env.CORRAL_LOG_LEVEL;
+    else process.env.CORRAL_LOG_LEVEL = previous;
+  }
+  return {
+    kind: "corral-3",
+    connectString: ensemble.connectString,
+    pid: undefined,
+    get pids() {
+      return ensemble.members.flatMap((m) => (m.pid === undefined ? [] : [m.pid]));
+    },
+    dataDir: undefined,
+    stop: () => ensemble.stop(),
+  };
+}
+
 export function startTarget(kind: TargetKind, options: BenchServerOptions = {}): Promise<BenchServer> {
-  if (kind === "corral") return startCorralForBench(options);
-  if (kind === "zookeeper") return startZooKeeperForBench(options);
-  return startZooKeeperEnsembleForBench(options, 3);
+  switch (kind) {
+    case "corral":
+      return startCorralForBench(options);
+    case "zookeeper":
+      return startZooKeeperForBench(options);
+    case "zookeeper-3":
+      return startZooKeeperEnsembleForBench(options, 3);
+    case "corral-3":
+      return startCorralEnsembleForBench(options, 3);
+  }
 }
 
 /**
@@ -244,6 +302,18 @@ export function newestSnapshot(dataDir: string): { file: string; bytes: number }
 }
 
 let clockTicksPerSecond: number | undefined;
+
+/** User + system CPU time of every process in `pids`, in ms; undefined when none is given or one cannot be read. */
+export function processesCpuMs(pids: readonly number[]): number | undefined {
+  if (pids.length === 0) return undefined;
+  let total = 0;
+  for (const pid of pids) {
+    const ms = processCpuMs(pid);
+    if (ms === undefined) return undefined;
+    total += ms;
+  }
+  return total;
+}
 
 /** User + system CPU time a process has used, in ms, from /proc/<pid>/stat; undefined when it cannot be read. */
 export function processCpuMs(pid: number | undefined): number | undefined {

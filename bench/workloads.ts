@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { NodeExistsError, ZooKeeperClient, type WatchEvent } from "../src/client/index.js";
 import { LatencyHistogram, type LatencySummary } from "./histogram.js";
-import { dirBytes, newestSnapshot, processCpuMs, rssBytes, type BenchServer } from "./servers.js";
+import { dirBytes, newestSnapshot, processesCpuMs, rssBytes, type BenchServer } from "./servers.js";
 
 export const workloadNames = [
   "create",
@@ -99,11 +99,28 @@ function runPath(workload: WorkloadName): string {
   return `/corral-bench/${workload}-${Date.now().toString(36)}-${process.pid}-${runCounter}`;
 }
 
-async function connectAll(connectString: string, count: number): Promise<ZooKeeperClient[]> {
+/**
+ * The connect string with its hosts rotated by `n`, for a client that keeps the string's order: session n of
+ * an ensemble goes to member n mod size first, so sessions spread evenly (a random pick would not, over 8).
+ */
+export function rotatedConnectString(connectString: string, n: number): string {
+  const hosts = connectString.split(",");
+  const k = n % hosts.length;
+  return [...hosts.slice(k), ...hosts.slice(0, k)].join(",");
+}
+
+/** A session to member `n` mod size of the connect string (falling over to the next ones). */
+function connectOne(connectString: string, n: number): Promise<ZooKeeperClient> {
+  return ZooKeeperClient.connect(rotatedConnectString(connectString, n), {
+    sessionTimeoutMs,
+    connectTimeoutMs: 30_000,
+    shuffleHosts: false,
+  });
+}
+
+async function connectAll(connectString: string, count: number, first = 0): Promise<ZooKeeperClient[]> {
   const settled = await Promise.allSettled(
-    Array.from({ length: count }, () =>
-      ZooKeeperClient.connect(connectString, { sessionTimeoutMs, connectTimeoutMs: 30_000 }),
-    ),
+    Array.from({ length: count }, (_, i) => connectOne(connectString, first + i)),
   );
   const clients = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -169,10 +186,11 @@ class CpuMeter {
   private clientStart: NodeJS.CpuUsage | undefined;
   private wallStartMs = 0;
 
-  constructor(private readonly pid: number | undefined) {}
+  /** `pids`: the server's processes (every member of an ensemble, whose CPU adds up). */
+  constructor(private readonly pids: readonly number[]) {}
 
   start(): void {
-    this.serverStartMs = processCpuMs(this.pid);
+    this.serverStartMs = processesCpuMs(this.pids);
     this.clientStart = process.cpuUsage();
     this.wallStartMs = performance.now();
   }
@@ -181,7 +199,7 @@ class CpuMeter {
     if (this.clientStart === undefined) return {};
     const wallMs = performance.now() - this.wallStartMs;
     const client = process.cpuUsage(this.clientStart);
-    const serverEndMs = processCpuMs(this.pid);
+    const serverEndMs = processesCpuMs(this.pids);
     const serverMs =
       serverEndMs === undefined || this.serverStartMs === undefined ? null : serverEndMs - this.serverStartMs;
     return {
@@ -201,12 +219,12 @@ async function closedLoop(
   workers: number,
   durationMs: number,
   warmupMs: number,
-  pid: number | undefined,
+  pids: readonly number[],
   op: (worker: number, n: number) => Promise<boolean | void>,
 ): Promise<LoopResult> {
   assert(workers >= 1, "at least one worker");
   const histogram = new LatencyHistogram();
-  const cpu = new CpuMeter(pid);
+  const cpu = new CpuMeter(pids);
   const cpuTimer = setTimeout(() => cpu.start(), warmupMs);
   const start = performance.now();
   const measureFrom = start + warmupMs;
@@ -307,9 +325,15 @@ async function runSimple(name: WorkloadName, o: WorkloadOptions): Promise<Worklo
       }
     }
     await syncAll(clients, base);
-    const loop = await closedLoop(o.outstanding, o.durationMs, o.warmupMs, o.server?.pid, async (w, n) => {
-      await op(w, n);
-    });
+    const loop = await closedLoop(
+      o.outstanding,
+      o.durationMs,
+      o.warmupMs,
+      o.server?.pids ?? [],
+      async (w, n) => {
+        await op(w, n);
+      },
+    );
     return result(name, loop);
   } finally {
     await closeAll(clients);
@@ -323,7 +347,7 @@ async function runSimple(name: WorkloadName, o: WorkloadOptions): Promise<Worklo
  */
 async function runWatchFanOut(o: WorkloadOptions): Promise<WorkloadResult> {
   const watchers = await connectAll(o.connectString, o.watchers);
-  const [writer] = await connectAll(o.connectString, 1);
+  const [writer] = await connectAll(o.connectString, 1, o.watchers);
   try {
     const path = runPath("watch");
     await ensurePath(writer!, path);
@@ -345,7 +369,7 @@ async function runWatchFanOut(o: WorkloadOptions): Promise<WorkloadResult> {
     let errors = 0;
     let firstError: string | null = null;
     let measuredMs = 0;
-    const cpu = new CpuMeter(o.server?.pid);
+    const cpu = new CpuMeter(o.server?.pids ?? []);
     let cpuStarted = false;
     while (performance.now() < deadline) {
       if (!cpuStarted && performance.now() >= measureFrom) {
@@ -408,14 +432,20 @@ async function runSessionChurn(o: WorkloadOptions): Promise<WorkloadResult> {
     await closeAll([setup!]);
   }
   const data = payload(o.payloadBytes);
-  const loop = await closedLoop(o.connections, o.durationMs, o.warmupMs, o.server?.pid, async (w, n) => {
-    const zk = await ZooKeeperClient.connect(o.connectString, { sessionTimeoutMs, connectTimeoutMs: 30_000 });
-    try {
-      await zk.create(`${base}/e${w}-${n}`, data, { mode: "ephemeral" });
-    } finally {
-      await zk.close();
-    }
-  });
+  const loop = await closedLoop(
+    o.connections,
+    o.durationMs,
+    o.warmupMs,
+    o.server?.pids ?? [],
+    async (w, n) => {
+      const zk = await connectOne(o.connectString, w + n);
+      try {
+        await zk.create(`${base}/e${w}-${n}`, data, { mode: "ephemeral" });
+      } finally {
+        await zk.close();
+      }
+    },
+  );
   return result("churn", loop);
 }
 
@@ -455,7 +485,7 @@ async function runLargeTree(o: WorkloadOptions): Promise<WorkloadResult> {
     extra.rssBeforeBytes = rssBytes(o.server?.pid) ?? null;
     let next = 0;
     let lastProgress = performance.now();
-    loop = await closedLoop(o.outstanding, Number.POSITIVE_INFINITY, 0, o.server?.pid, async (w) => {
+    loop = await closedLoop(o.outstanding, Number.POSITIVE_INFINITY, 0, o.server?.pids ?? [], async (w) => {
       const i = next++;
       if (i >= o.znodes) return false;
       await clients[w % clients.length]!.create(pathOf(i), data);

@@ -6,6 +6,41 @@ import { encodeUtf8Into, utf8BytesMax } from "./utf8.js";
 const initialCapacityDefault = 256;
 
 /**
+ * Small writers (replies, txns, events) take their bytes from a shared slab, as Buffer.allocUnsafe takes
+ * from its pool: one ArrayBuffer serves hundreds of writers instead of one each, which is most of the
+ * cost of a small reply. A slab's bytes are handed out once and never reused: a finished writer's result is
+ * a view that stays valid (and keeps its slab alive) as long as anyone holds it.
+ */
+const slabBytes = 64 * 1024;
+/** Larger requests get an ArrayBuffer of their own, so one long-lived view never pins a slab it barely uses. */
+const slabTakeMax = 4 * 1024;
+
+let slab = new Uint8Array(slabBytes);
+/** Bytes of the current slab handed out; the next writer starts here (8-byte aligned). */
+let slabUsed = 0;
+
+/** `capacity` fresh bytes: from the slab when small and there is room, else a buffer of their own. */
+function take(capacity: number): Uint8Array {
+  if (capacity > slabTakeMax) return new Uint8Array(capacity);
+  if (slabUsed + capacity > slabBytes) {
+    slab = new Uint8Array(slabBytes);
+    slabUsed = 0;
+  }
+  const bytes = slab.subarray(slabUsed, slabUsed + capacity);
+  slabUsed += capacity;
+  return bytes;
+}
+
+/** True when `bytes` are the last ones taken from the current slab: they may grow or shrink in place. */
+function isSlabTail(bytes: Uint8Array): boolean {
+  return bytes.buffer === slab.buffer && bytes.byteOffset + bytes.length === slabUsed;
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/**
  * Writes big-endian jute primitives. `JuteWriter.frame()` reserves the 4-byte length prefix up front and
  * `finishFrame()` patches it, so a whole frame comes out of one buffer with no copy. The result of
  * finish()/finishFrame() is a view of the writer's buffer: finish a writer once and do not write to it after.
@@ -18,8 +53,8 @@ export class JuteWriter {
 
   constructor(initialCapacity = initialCapacityDefault, framed = false) {
     assert(Number.isInteger(initialCapacity) && initialCapacity >= 8, `bad capacity ${initialCapacity}`);
-    this.bytes = new Uint8Array(initialCapacity);
-    this.view = new DataView(this.bytes.buffer);
+    this.bytes = take(initialCapacity);
+    this.view = viewOf(this.bytes);
     this.framed = framed;
     if (framed) this.pos = 4;
   }
@@ -102,23 +137,39 @@ export class JuteWriter {
   /** The bytes written, as a view of this writer's buffer. */
   finish(): Uint8Array {
     assert(!this.framed, "finish() on a framed writer: use finishFrame()");
-    return this.bytes.subarray(0, this.pos);
+    return this.release();
   }
 
   /** The whole frame: the length prefix patched to the body's length, then the body. */
   finishFrame(): Uint8Array {
     assert(this.framed, "finishFrame() on a writer made without JuteWriter.frame()");
     this.view.setInt32(0, this.pos - 4);
-    return this.bytes.subarray(0, this.pos);
+    return this.release();
+  }
+
+  /** The written bytes; the unused rest of a slab's tail goes back to the slab (rounded up to 8). */
+  private release(): Uint8Array {
+    const out = this.bytes.subarray(0, this.pos);
+    if (isSlabTail(this.bytes)) {
+      slabUsed = Math.min(slabBytes, (out.byteOffset + out.length + 7) & ~7);
+      this.bytes = out;
+    }
+    return out;
   }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.bytes.length) return;
     let capacity = this.bytes.length * 2;
     while (capacity < this.pos + n) capacity *= 2;
-    const grown = new Uint8Array(capacity);
-    grown.set(this.bytes.subarray(0, this.pos));
-    this.bytes = grown;
-    this.view = new DataView(grown.buffer);
+    if (isSlabTail(this.bytes) && this.bytes.byteOffset + capacity <= slabBytes) {
+      // The newest writer of the slab grows in place: nothing to copy.
+      slabUsed = this.bytes.byteOffset + capacity;
+      this.bytes = slab.subarray(this.bytes.byteOffset, slabUsed);
+    } else {
+      const grown = take(capacity);
+      grown.set(this.bytes.subarray(0, this.pos));
+      this.bytes = grown;
+    }
+    this.view = viewOf(this.bytes);
   }
 }

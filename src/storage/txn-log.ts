@@ -1,4 +1,5 @@
 // The durable txn log: preallocated segments, group commit, fsync before an append resolves. Must not interpret txns.
+import { writeSync } from "node:fs";
 import { open, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { assert } from "../base/assert.js";
@@ -29,6 +30,8 @@ export interface TxnLogOptions {
   segmentPreallocBytes?: number;
   /** Largest record payload accepted (and read back); default 2 × jute.maxbuffer. */
   recordPayloadBytesMax?: number;
+  /** After each group-commit batch is durable: its record count and its fsync's duration (ms; 0 without forceSync). */
+  onBatchDurable?: (records: number, fsyncMs: number) => void;
 }
 
 export interface TxnLogStats {
@@ -46,10 +49,16 @@ export interface TxnLogStats {
 
 interface Pending {
   zxid: bigint;
-  record: Uint8Array;
+  /** Framed bytes of the record in the staging buffer. */
+  bytes: number;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
+
+/** The staging buffer's first size; it doubles as batches need, up to a group commit's bytes. */
+const stagingBytesInitial = 64 * 1024;
+/** A staging buffer larger than this is not kept for reuse after its batch is written. */
+const stagingBytesKeptMax = 1024 * 1024;
 
 interface Waiter {
   resolve: () => void;
@@ -62,7 +71,18 @@ interface Segment {
   /** Offset where the next record goes; bytes from here to `allocated` are zeros. */
   writePos: number;
   allocated: number;
+  /** Bytes up to here have been written (records, or zeros ahead of them); past it the file is a hole. */
+  zeroedTo: number;
 }
+
+/**
+ * Zeros written ahead of the records, this many at a time. The segment's size comes from truncate (a hole);
+ * a record written into a hole makes the next fdatasync allocate blocks and commit the file system's
+ * journal, while one written over zeros already on disk is a plain overwrite: measured on ext4, an fsync
+ * of a group commit takes a third of the time. One zero-fill serves hundreds of batches.
+ */
+const zeroFillBytes = 1024 * 1024;
+let zeros: Buffer | undefined;
 
 /**
  * Appends txns, as opaque bytes tagged with their zxid, to `<dataLogDir>/version-2/log.<hex first zxid>`.
@@ -81,6 +101,14 @@ export class TxnLog {
   private readonly payloadBytesMax: number;
   private segment: Segment | null = null;
   private pending: Pending[] = [];
+  /**
+   * The framed records of `pending`, in order: append() frames a record here at once (the group commit's
+   * write buffer, so a batch is written with no copy and the caller's bytes are free when append returns).
+   */
+  private staging: Buffer = Buffer.allocUnsafe(stagingBytesInitial);
+  private stagingUsed = 0;
+  /** The buffer of the batch last written, reused as the next staging buffer. */
+  private spare: Buffer | null = null;
   /** The batch being written: settled by writeBatch's caller, or rejected by fail(). */
   private inFlight: Pending[] = [];
   private rollWaiters: Waiter[] = [];
@@ -88,12 +116,14 @@ export class TxnLog {
   private running: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
   private failure: unknown = null;
+  private readonly onBatchDurable: TxnLogOptions["onBatchDurable"];
 
   private constructor(opts: TxnLogOptions, startAfterZxid: bigint) {
     this.logDir = join(opts.dir, versionDirName);
     this.forceSync = opts.forceSync ?? true;
     this.preallocBytes = opts.segmentPreallocBytes ?? logSegmentPreallocBytes;
     this.payloadBytesMax = opts.recordPayloadBytesMax ?? recordPayloadBytesMaxDefault;
+    this.onBatchDurable = opts.onBatchDurable;
     assert(
       Number.isInteger(this.preallocBytes) && this.preallocBytes >= 64,
       "segmentPreallocBytes too small",
@@ -146,7 +176,7 @@ export class TxnLog {
   /**
    * Resolves once the record is durable. zxids must follow one another (strictly increasing, and
    * consecutive within an epoch, which recovery checks): breaking that is a programmer error and throws
-   * synchronously. `record` must not be changed until the promise settles.
+   * synchronously. `record` is copied before append returns: the caller may reuse it.
    */
   append(zxid: bigint, record: Uint8Array): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
@@ -162,10 +192,23 @@ export class TxnLog {
     );
     this.lastAppended = zxid;
     this.stats.appends++;
+    const bytes = recordBytes(record.length);
+    this.reserveStaging(bytes);
+    this.stagingUsed = encodeRecord(this.staging, this.stagingUsed, zxid, record);
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ zxid, record, resolve, reject });
+      this.pending.push({ zxid, bytes, resolve, reject });
       this.kick();
     });
+  }
+
+  /** Room for `bytes` more in the staging buffer (grown by doubling, what is staged copied over). */
+  private reserveStaging(bytes: number): void {
+    if (this.stagingUsed + bytes <= this.staging.length) return;
+    let capacity = this.staging.length * 2;
+    while (capacity < this.stagingUsed + bytes) capacity *= 2;
+    const grown = Buffer.allocUnsafe(capacity);
+    this.staging.copy(grown, 0, 0, this.stagingUsed);
+    this.staging = grown;
   }
 
   /**
@@ -268,8 +311,10 @@ export class TxnLog {
           for (const w of this.rollWaiters.splice(0)) w.resolve();
         }
         if (this.pending.length === 0) break;
-        const batch = this.takeBatch();
-        await this.writeBatch(batch);
+        const { batch, data, buffer } = this.takeBatch();
+        await this.writeBatch(batch, data);
+        // Written: its buffer can stage the batch after next (the next one is staging already).
+        if (this.spare === null && buffer.length <= stagingBytesKeptMax) this.spare = buffer;
         for (const p of batch) p.resolve();
       }
     } catch (e) {
@@ -279,26 +324,36 @@ export class TxnLog {
     }
   }
 
-  private takeBatch(): Pending[] {
+  /**
+   * The oldest pending appends that fit one group commit, their framed bytes (`data`, the head of
+   * `buffer`, the staging buffer they were framed in), and a fresh staging buffer for later appends.
+   */
+  private takeBatch(): { batch: Pending[]; data: Buffer; buffer: Buffer } {
     let n = 0;
     let bytes = 0;
     while (n < this.pending.length && n < groupCommitTxnsMax) {
-      const b = recordBytes(this.pending[n].record.length);
+      const b = this.pending[n].bytes;
       if (n > 0 && bytes + b > groupCommitBytesMax) break;
       bytes += b;
       n++;
     }
-    return this.pending.splice(0, n);
+    const staged = this.staging;
+    const rest = this.stagingUsed - bytes;
+    let next = this.spare;
+    this.spare = null;
+    if (next === null || next.length < rest) next = Buffer.allocUnsafe(Math.max(stagingBytesInitial, rest));
+    // What did not fit this batch moves to the front of the next staging buffer (rare: a batch at its limits).
+    if (rest > 0) staged.copy(next, 0, bytes, this.stagingUsed);
+    this.staging = next;
+    this.stagingUsed = rest;
+    return { batch: this.pending.splice(0, n), data: staged.subarray(0, bytes), buffer: staged };
   }
 
-  private async writeBatch(batch: Pending[]): Promise<void> {
+  private async writeBatch(batch: Pending[], buf: Buffer): Promise<void> {
     assert(batch.length > 0, "empty batch");
     let total = 0;
-    for (const p of batch) total += recordBytes(p.record.length);
-    const buf = Buffer.allocUnsafe(total);
-    let off = 0;
-    for (const p of batch) off = encodeRecord(buf, off, p.zxid, p.record);
-    assert(off === total, "batch encoding size mismatch");
+    for (const p of batch) total += p.bytes;
+    assert(buf.length === total, "batch encoding size mismatch");
     // Popped before the write, so on failure fail() rejects them along with everything still pending.
     this.inFlight = batch;
     const seg = this.segment ?? (await this.createSegment(batch[0].zxid));
@@ -308,11 +363,25 @@ export class TxnLog {
       await seg.fh.truncate(grown);
       seg.allocated = grown;
     }
-    await writeAt(seg.fh, buf, seg.writePos);
+    if (seg.writePos + total > seg.zeroedTo && seg.zeroedTo < seg.allocated) {
+      // Zero-fill a step past this batch (within the segment's size): later batches overwrite, not allocate.
+      const to = Math.min(seg.allocated, seg.writePos + total + zeroFillBytes);
+      const from = Math.max(seg.zeroedTo, seg.writePos + total);
+      if (to > from) {
+        zeros ??= Buffer.alloc(zeroFillBytes);
+        await writeAt(seg.fh, zeros.subarray(0, to - from), from);
+      }
+      seg.zeroedTo = to;
+    }
+    writeAllSync(seg.fh, buf, seg.writePos);
+    let fsyncMs = 0;
     if (this.forceSync) {
+      const started = performance.now();
       await seg.fh.datasync();
+      fsyncMs = performance.now() - started;
       this.stats.fsyncs++;
     }
+    this.onBatchDurable?.(batch.length, fsyncMs);
     seg.writePos += total;
     this.inFlight = [];
     this.stats.batches++;
@@ -336,7 +405,13 @@ export class TxnLog {
       throw e;
     }
     this.stats.segments++;
-    this.segment = { fh, file, writePos: logHeaderBytes, allocated: this.preallocBytes };
+    this.segment = {
+      fh,
+      file,
+      writePos: logHeaderBytes,
+      allocated: this.preallocBytes,
+      zeroedTo: logHeaderBytes,
+    };
     return this.segment;
   }
 
@@ -361,5 +436,19 @@ export class TxnLog {
     const rejected = [...this.inFlight, ...this.pending.splice(0), ...this.rollWaiters.splice(0)];
     this.inFlight = [];
     for (const p of rejected) p.reject(e);
+  }
+}
+
+/**
+ * Writes a batch into the page cache synchronously (tens of microseconds for a group commit), leaving one
+ * trip through the thread pool per batch, the fdatasync, instead of two: on a busy machine each trip is a
+ * thread wake-up on the commit's critical path. ZooKeeper's SyncRequestProcessor writes and syncs in one thread.
+ */
+function writeAllSync(fh: FileHandle, data: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < data.length) {
+    const n = writeSync(fh.fd, data, done, data.length - done, position + done);
+    assert(n > 0, "write made no progress");
+    done += n;
   }
 }

@@ -2,8 +2,15 @@
 // Says nothing about speed; bench:compare does that.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { startCorralForBench, type BenchServer } from "../../bench/servers.js";
-import { runWorkload, workloadNames, type WorkloadOptions } from "../../bench/workloads.js";
+import { compareWorkloads, comparisonTable, type CompareResults } from "../../bench/report.js";
+import { startCorralEnsembleForBench, startCorralForBench, type BenchServer } from "../../bench/servers.js";
+import {
+  rotatedConnectString,
+  runWorkload,
+  workloadNames,
+  type WorkloadOptions,
+} from "../../bench/workloads.js";
+import { fourLetterWord } from "../helpers/four-letter-word.js";
 
 let server: BenchServer | undefined;
 
@@ -50,3 +57,44 @@ for (const workload of workloadNames) {
     if (workload === "watch") assert.equal(r.extra.watchers, 5);
   });
 }
+
+test("an ensemble target spreads the workload's sessions over its three members and reports per topology", async () => {
+  const ensemble = await startCorralEnsembleForBench({ tickTime: 200 });
+  try {
+    assert.equal(ensemble.connectString.split(",").length, 3);
+    assert.equal(ensemble.pids.length, 3, "every member's pid, for the CPU figures");
+    const options = {
+      ...smallOptions(),
+      connectString: ensemble.connectString,
+      server: ensemble,
+      connections: 3,
+    };
+    const results: CompareResults = {};
+    for (const workload of ["create", "mixed"] as const) {
+      const r = await runWorkload(workload, options);
+      assert.equal(r.errors, 0, `${workload}: no errors (first: ${r.firstError})`);
+      assert.ok(r.ops > 0, `${workload}: some operations were measured`);
+      assert.ok(Number.isFinite(r.extra.serverCpuUsPerOp), "the members' CPU adds up to a figure");
+      (results["corral-3"] ??= {})[workload] = [r];
+    }
+    // Each member served one of the three sessions: every member received client packets.
+    for (const hp of ensemble.connectString.split(",")) {
+      const [host, port] = hp.split(":");
+      const srvr = await fourLetterWord(host!, Number(port), "srvr", 2_000);
+      const received = Number(/^Received: (\d+)$/m.exec(srvr)?.[1] ?? NaN);
+      assert.ok(received > 100, `${hp} received ${received} packets:\n${srvr}`);
+    }
+    const table = comparisonTable(compareWorkloads(results, ["create", "mixed"], ["corral-3"]), true);
+    assert.match(table, /\| create \| ×3 \| n\/a \| [\d,]+ \|/);
+  } finally {
+    await ensemble.stop();
+  }
+});
+
+test("session n of a connect string goes to member n mod size first", () => {
+  const cs = "127.0.0.1:1,127.0.0.1:2,127.0.0.1:3";
+  assert.equal(rotatedConnectString(cs, 0), cs);
+  assert.equal(rotatedConnectString(cs, 1), "127.0.0.1:2,127.0.0.1:3,127.0.0.1:1");
+  assert.equal(rotatedConnectString(cs, 5), "127.0.0.1:3,127.0.0.1:1,127.0.0.1:2");
+  assert.equal(rotatedConnectString("127.0.0.1:9", 7), "127.0.0.1:9");
+});
