@@ -81,12 +81,18 @@ export interface NotLeader {
  * What the shell must do now, returned by ready(); call advance(ready) when done.
  *
  * The contract, in this order (as etcd's Ready):
+ * 0. `earlyMessages` may be sent at once, before step 1: they vouch for nothing on this node's disk (a
+ *    PROPOSAL, COMMIT, INFORM or leader PING; the leader's own ack counts only once its log is durable,
+ *    as etcd's leader sends MsgApp while its own append is in flight). This lets followers log a
+ *    proposal while the leader does.
  * 1. Make the log changes durable (fsync): replace state and log by `snapshotToApply`, then drop the
  *    entries after `truncateTo`, then append `entriesToAppend`; then persist `persistEpochs`.
  *    Epochs go after the log: a currentEpoch on disk vouches for the history before it.
  * 2. Only then send `messages`. They may acknowledge what step 1 made durable (ACK, ACKEPOCH), so
  *    sending any of them earlier breaks the protocol's safety.
- * 3. Apply `committed` to the tree, in order (they are all durable after step 1).
+ * 3. Apply `committed` to the tree, in order (they are all durable after step 1). When
+ *    `committedDurable` is set they already were durable here before this Ready: apply them at step 0,
+ *    so replies to clients do not wait for the fsync of newer entries.
  * 4. Call advance(ready). Between ready() and advance() do not call step, tick or propose: queue them.
  */
 export interface Ready {
@@ -94,8 +100,12 @@ export interface Ready {
   readonly snapshotToApply?: Snapshot;
   readonly truncateTo?: bigint;
   readonly entriesToAppend: readonly LogEntry[];
+  /** Sent before persisting (step 0); every message to a peer after its first late one is in `messages`. */
+  readonly earlyMessages: readonly Message[];
   readonly messages: readonly Message[];
   readonly committed: readonly LogEntry[];
+  /** `committed` was in this node's storage before this Ready, and nothing in it replaces the log or state. */
+  readonly committedDurable: boolean;
   /** Set when role, leader or epoch changed since the last Ready (fail pending requests, redirect). */
   readonly roleChanged?: { readonly role: Role; readonly leaderId: number | null; readonly epoch: number };
 }
@@ -426,8 +436,12 @@ export class ZabNode {
       ...(changes.snapshot ? { snapshotToApply: changes.snapshot } : {}),
       ...(changes.truncateTo !== undefined ? { truncateTo: changes.truncateTo } : {}),
       entriesToAppend: changes.entries,
-      messages: this.outbox,
+      ...splitEarly(this.outbox),
       committed,
+      committedDurable:
+        changes.snapshot === undefined &&
+        changes.truncateTo === undefined &&
+        (committed.length === 0 || committed[committed.length - 1]!.zxid <= this.log.stableLastZxid()),
       ...(this.roleDirty
         ? { roleChanged: { role: this.roleValue, leaderId: this.leaderIdValue, epoch: this.epochValue } }
         : {}),
@@ -1231,4 +1245,27 @@ const leaderPhaseRank: Record<LeaderPhase, number> = {
 };
 function phaseBefore(p: LeaderPhase, q: LeaderPhase): boolean {
   return leaderPhaseRank[p] < leaderPhaseRank[q];
+}
+
+/**
+ * Splits the outbox into what may go before the Ready's fsync and what must wait, keeping each peer's
+ * messages in order: once a message to a peer must wait, so does every later one to that peer.
+ */
+function splitEarly(outbox: readonly Message[]): { earlyMessages: Message[]; messages: Message[] } {
+  const earlyMessages: Message[] = [];
+  const messages: Message[] = [];
+  const held = new Set<number>();
+  for (const m of outbox) {
+    const early =
+      m.type === "proposal" ||
+      m.type === "commit" ||
+      m.type === "inform" ||
+      (m.type === "ping" && m.sender === "leader");
+    if (early && !held.has(m.to)) earlyMessages.push(m);
+    else {
+      held.add(m.to);
+      messages.push(m);
+    }
+  }
+  return { earlyMessages, messages };
 }

@@ -210,10 +210,14 @@ export class QuorumDriver {
         return;
       }
       const r = this.node.ready();
+      // Proposals and commits go out while our own log write is in flight (Ready step 0), and what was
+      // already durable and is now committed is applied without waiting for that write.
+      for (const m of r.earlyMessages) this.network.send(m.to, encodeZab(m));
+      if (r.committedDurable) for (const e of r.committed) this.opts.host.applyCommitted(e);
       await this.persist(r);
       if (this.stopped) return;
       for (const m of r.messages) this.network.send(m.to, encodeZab(m));
-      for (const e of r.committed) this.opts.host.applyCommitted(e);
+      if (!r.committedDurable) for (const e of r.committed) this.opts.host.applyCommitted(e);
       this.node.advance(r);
       this.compactMemory();
       if (r.roleChanged) {

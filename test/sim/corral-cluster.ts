@@ -332,6 +332,8 @@ export class Replica implements MemberServer, MemberDriver {
         return;
       }
       const ready = node.ready();
+      for (const m of ready.earlyMessages) this.world.send({ kind: "zab", from: m.from, to: m.to, msg: m });
+      if (ready.committedDurable) this.applyAll(ready.committed);
       const ops = this.persistOps(ready);
       const latency = this.world.diskLatency(this.id);
       this.inReady = { ready, ops, doneAt: this.world.now + latency };
@@ -386,14 +388,18 @@ export class Replica implements MemberServer, MemberDriver {
     if (r.persistEpochs) this.epochs = { ...r.persistEpochs };
     this.inReady = null;
     for (const m of r.messages) this.world.send({ kind: "zab", from: m.from, to: m.to, msg: m });
-    for (const e of r.committed) {
+    if (!r.committedDurable) this.applyAll(r.committed);
+    node.advance(r);
+    this.world.checkLeader(this);
+    if (r.roleChanged) this.host.roleChanged(r.roleChanged.role, r.roleChanged.leaderId, r.roleChanged.epoch);
+  }
+
+  private applyAll(committed: readonly LogEntry[]): void {
+    for (const e of committed) {
       const before = this.tree.lastProcessedZxid;
       this.host.applyCommitted(e);
       this.world.onApplied(this, before, e);
     }
-    node.advance(r);
-    this.world.checkLeader(this);
-    if (r.roleChanged) this.host.roleChanged(r.roleChanged.role, r.roleChanged.leaderId, r.roleChanged.epoch);
   }
 
   /** A peer's shell message, handed over as QuorumDriver hands it (not queued behind a Ready). */

@@ -253,13 +253,15 @@ export class ZabCluster {
     for (let guard = 0; guard < 1000 && s.node?.hasReady(); guard++) {
       const node = s.node;
       const r = node.ready();
+      for (const m of r.earlyMessages) this.send(m);
+      if (r.committedDurable) for (const e of r.committed) this.apply(s, e);
       const crashAt = this.crashPoints.get(s.id);
       this.crashPoints.delete(s.id);
       if (crashAt === "beforePersist") return this.crash(s.id);
       this.persist(s, r);
       if (crashAt === "afterPersist") return this.crash(s.id);
       for (const m of r.messages) this.send(m);
-      for (const e of r.committed) this.apply(s, e);
+      if (!r.committedDurable) for (const e of r.committed) this.apply(s, e);
       node.advance(r);
       this.checkLeader(s);
     }
