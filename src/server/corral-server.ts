@@ -27,7 +27,6 @@ import { recover } from "../storage/recovery.js";
 import { purge } from "../storage/purge.js";
 import { lockDataDir, readMyid, type DataDirLock } from "../storage/data-dir.js";
 import { serializeTree, deserializeTree } from "../storage/tree-snapshot.js";
-import { serializeFromDisk } from "../storage/snapshot-stream.js";
 import { encodeTxn, decodeTxn } from "../protocol/txn-codec.js";
 import { defaultTraceMask, fourLetterWord, type ServerStats } from "../admin/four-letter-words.js";
 import { Metrics, closeMetricsServer } from "../admin/metrics.js";
@@ -495,36 +494,16 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     if (this.txnsSinceSnapshot >= this.config.snapCount && !this.snapshotInFlight) void this.snapshot();
   }
 
-  /**
-   * Snapshots the tree as of now and writes it while writes go on. A standalone server rebuilds that state
-   * from its data dir (last snapshot + log, all durable up to now) in a worker thread, so requests never
-   * wait for it (ZooKeeper snapshots in a thread of its own too); an ensemble member, whose log may hold
-   * txns not yet committed, or a failed worker, serialises the live tree on the event loop.
-   */
+  /** Serialises the tree as of now (between two applies) and writes it while writes go on. */
   async snapshot(): Promise<string | undefined> {
     if (this.snapshotInFlight) return undefined;
     this.snapshotInFlight = true;
     this.txnsSinceSnapshot = 0;
     try {
       const started = performance.now();
-      let zxid = this.tree.lastProcessedZxid;
+      const zxid = this.tree.lastProcessedZxid;
+      const chunks = serializeTree(this.tree);
       await this.txnLog.roll();
-      let chunks: Uint8Array[] | null = null;
-      if (this.member === null) {
-        chunks = await serializeFromDisk(this.config.dataDir, this.config.dataLogDir, zxid).catch(
-          (e: unknown) => {
-            this.logger.warn(
-              { err: (e as Error).message },
-              "snapshot from the data dir failed; serialising in memory",
-            );
-            return null;
-          },
-        );
-      }
-      if (chunks === null) {
-        zxid = this.tree.lastProcessedZxid;
-        chunks = serializeTree(this.tree);
-      }
       const file = await writeSnapshot(this.config.dataDir, zxid, chunks);
       this.metrics.observe("snapshottime", performance.now() - started);
       this.logger.info({ file, zxid: zxidHex(zxid) }, "snapshot written");
