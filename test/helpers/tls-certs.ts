@@ -9,7 +9,11 @@ export const openssl = "/usr/bin/openssl";
 
 /** Why certificates cannot be made here, or undefined. */
 export function opensslMissing(): string | undefined {
-  return existsSync(openssl) ? undefined : `${openssl} is missing (apt-get install openssl)`;
+  if (existsSync(openssl)) return undefined;
+  const why = `${openssl} is missing (apt-get install openssl)`;
+  // CI installs it (.ci/run): there a missing openssl fails the TLS tests instead of skipping them.
+  if (process.env.CI === "true") throw new Error(why);
+  return why;
 }
 
 export interface Issued {
