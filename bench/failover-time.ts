@@ -184,7 +184,20 @@ async function main(): Promise<void> {
   }
 }
 
+const usage =
+  "usage: node dist/bench/failover-time.js [--runs N] [--target corral|zookeeper|both] [--session-timeout MS]";
+
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-  process.exitCode = 1;
+  // A bad command line gets its message and the usage; anything else its stack.
+  const bad =
+    e instanceof Error &&
+    ((e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") || /^--/.test(e.message));
+  console.error(
+    bad
+      ? `failover-time: ${(e as Error).message}\n${usage}`
+      : e instanceof Error
+        ? (e.stack ?? e.message)
+        : String(e),
+  );
+  process.exitCode = bad ? 2 : 1;
 });
