@@ -38,7 +38,7 @@ export function serializeTree(tree: DataTree): Uint8Array[] {
   // ACL lists are shared between nodes (AclCache): write each once and refer to it by index, as ZooKeeper's ReferenceCountedACLCache.
   const aclIndex = new Map<readonly ACL[], number>();
   const acls: (readonly ACL[])[] = [];
-  for (const [, node] of tree.nodes()) {
+  for (const [, node] of tree.nodesParentFirst()) {
     if (!aclIndex.has(node.acl)) {
       aclIndex.set(node.acl, acls.length);
       acls.push(node.acl);
@@ -50,7 +50,7 @@ export function serializeTree(tree: DataTree): Uint8Array[] {
     for (const a of list) encodeACL(w, a);
     roll();
   }
-  for (const [path, node] of tree.nodes()) {
+  for (const [path, node] of tree.nodesParentFirst()) {
     w.writeString(path);
     w.writeBuffer(node.data);
     w.writeInt(aclIndex.get(node.acl)!);
@@ -128,7 +128,7 @@ export function deserializeTree(bytes: Uint8Array, file: string): DataTree {
         yield [path, { data, acl, stat: readStat(r) }];
       }
     }
-    const tree = DataTree.restore({ lastProcessedZxid, sessions, nodes: nodes() });
+    const tree = DataTree.restore({ lastProcessedZxid, sessions, nodes: nodes(), ownsRecords: true });
     if (r.remaining() !== 0) throw new DecodeError(`${r.remaining()} bytes after the last node`);
     return tree;
   } catch (e) {

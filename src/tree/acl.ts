@@ -226,9 +226,16 @@ export function aclListKey(acl: readonly ACL[]): string {
  */
 export class AclCache {
   private readonly lists = new Map<string, { acl: readonly ACL[]; refs: number }>();
+  /** Lists already interned, by identity: a snapshot load hands the same array for every node that has it. */
+  private readonly seen = new WeakMap<readonly ACL[], { acl: readonly ACL[]; refs: number }>();
 
   /** The shared copy of `acl`, with one more reference. */
   intern(acl: readonly ACL[]): readonly ACL[] {
+    const known = this.seen.get(acl);
+    if (known !== undefined && known.refs > 0) {
+      known.refs++;
+      return known.acl;
+    }
     const key = aclListKey(acl);
     let entry = this.lists.get(key);
     if (entry === undefined) {
@@ -241,6 +248,7 @@ export class AclCache {
       this.lists.set(key, entry);
     }
     entry.refs++;
+    this.seen.set(acl, entry);
     return entry.acl;
   }
 

@@ -575,6 +575,15 @@ export class DataTree {
   // ------------------------------------------------------------------ snapshots and comparison
 
   /** Every node, parent before child (pre-order, children sorted): the order a snapshot is written and read. */
+  /**
+   * Every node, parent before child, in no canonical order: what a snapshot needs, without building paths or
+   * sorting children. The map's insertion order is parent first: a node is added only under an existing
+   * parent, and a parent cannot go (and come back later in the order) while it has children.
+   */
+  nodesParentFirst(): IterableIterator<[string, DataNode]> {
+    return this.nodeMap.entries();
+  }
+
   *nodes(): Generator<[string, DataNode]> {
     const stack: [string, DataNode][] = [[rootPath, this.nodeMap.get(rootPath)!]];
     while (stack.length > 0) {
@@ -594,9 +603,10 @@ export class DataTree {
    * Adds (or, for a node the tree starts with, replaces) one node from a snapshot. Its parent must already be
    * loaded: feed nodes parent before child.
    */
-  loadNode(path: string, rec: NodeRecord): void {
+  loadNode(path: string, rec: NodeRecord, ownsStat = false): void {
     const kind = rec.kind ?? kindOfEphemeralOwner(rec.stat.ephemeralOwner);
-    const node = new DataNode(rec.data, this.aclCache.intern(rec.acl), { ...rec.stat }, kind);
+    const stat = ownsStat ? rec.stat : { ...rec.stat };
+    const node = new DataNode(rec.data, this.aclCache.intern(rec.acl), stat, kind);
     const old = this.nodeMap.get(path);
     if (old !== undefined) {
       for (const c of old.children) node.children.add(c);
@@ -619,9 +629,12 @@ export class DataTree {
     lastProcessedZxid: bigint;
     sessions: Iterable<readonly [bigint, SessionRecord]>;
     nodes: Iterable<readonly [string, NodeRecord]>;
+    /** The records are the tree's from now on (a decoded snapshot): their stat objects are kept, not copied. */
+    ownsRecords?: boolean;
   }): DataTree {
     const tree = new DataTree();
-    for (const [path, rec] of snapshot.nodes) tree.loadNode(path, rec);
+    const owns = snapshot.ownsRecords === true;
+    for (const [path, rec] of snapshot.nodes) tree.loadNode(path, rec, owns);
     tree.quotas.setup();
     for (const [id, session] of snapshot.sessions) tree.sessions.set(id, session);
     tree.lastProcessedZxid = snapshot.lastProcessedZxid;
