@@ -12,12 +12,9 @@ import type { Request, Txn } from "../protocol/types.js";
 import type { DataTree } from "../tree/data-tree.js";
 import type { Preparer } from "../tree/prepare.js";
 import { serializeTree, deserializeTree } from "../storage/tree-snapshot.js";
-import type { TxnLog } from "../storage/txn-log.js";
-import type { PeerConfig } from "./config.js";
 import type { AppMessage } from "./peer-codec.js";
 import { sessionPasswordBytes } from "./session-password.js";
-import { QuorumDriver, type Epochs, type QuorumHost } from "./quorum-driver.js";
-import type { PeerTls } from "./tls-config.js";
+import { QuorumDriver, type QuorumDriverOptions, type QuorumHost } from "./quorum-driver.js";
 import type { RequestPipeline, SessionContext } from "./request-pipeline.js";
 import * as wire from "./wire.js";
 
@@ -41,20 +38,8 @@ export interface MemberServer {
   roleChanged?(role: Role): void;
 }
 
-export interface MemberOptions {
-  readonly myid: number;
-  readonly peers: readonly PeerConfig[];
-  readonly tickTime: number;
-  readonly initLimit: number;
-  readonly syncLimit: number;
-  readonly dataDir: string;
-  readonly txnLog: TxnLog;
-  readonly snapshotZxid: bigint;
-  readonly loggedTxns: readonly LogEntry[];
-  readonly epochs: Epochs;
-  /** sslQuorum: TLS with mutual authentication on the links between members. */
-  readonly tls?: PeerTls | undefined;
-}
+/** The real QuorumDriver's options; the member itself is its host. */
+export type MemberOptions = Omit<QuorumDriverOptions, "host">;
 
 /**
  * What the member needs of the driver that runs its ZabNode and carries out each Ready (calling back the

@@ -82,16 +82,7 @@ export class RequestPipeline {
 
   /** Writes from clients, and internal ones (session expiry, container cleanup) with xid 0 and no session queue. */
   submitWrite(ctx: SessionContext, xid: number, op: number, request: Request | null, forQueue = true): Txn {
-    const zxid = ++this.lastPreparedZxid;
-    const txn = this.preparer.prepareWrite({
-      sessionId: ctx.sessionId,
-      cxid: xid,
-      request: request ?? { type: "closeSession", op: OpCode.closeSession },
-      authInfo: ctx.authInfo,
-      zxid,
-      time: BigInt(this.nowMs()),
-    });
-    assert(txn.header.zxid === zxid, "prepare must use the zxid it is given");
+    const txn = this.prepareWrite(ctx, xid, request, ++this.lastPreparedZxid);
     this.enqueue(ctx.sessionId, txn, forQueue ? { kind: "write", xid, op, request, result: null } : null);
     return txn;
   }
