@@ -92,6 +92,7 @@ print(json.dumps(out), flush=True)
 zk.stop()
 zk.close()
 `;
+import { ZkCliShell } from "../helpers/zkcli-shell.js";
 
 let ensemble: CorralEnsemble;
 const children: ChildProcess[] = [];
@@ -207,40 +208,6 @@ test(
   },
 );
 
-/** A zkCli.sh process fed commands on stdin; `expect` waits for output past what was already matched. */
-class Shell {
-  output = "";
-  private cursor = 0;
-  readonly exited: Promise<number | null>;
-  constructor(readonly child: ChildProcess) {
-    child.stdout?.on("data", (chunk: Buffer) => (this.output += chunk.toString("utf8")));
-    child.stderr?.on("data", (chunk: Buffer) => (this.output += chunk.toString("utf8")));
-    this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-  }
-  send(line: string): void {
-    this.child.stdin?.write(line + "\n");
-  }
-  async expect(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
-    let match: RegExpExecArray | null = null;
-    await waitFor(
-      () => {
-        match = pattern.exec(this.output.slice(this.cursor));
-        return match !== null;
-      },
-      { timeoutMs, intervalMs: 25, message: `zkCli output ${pattern}` },
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\n--- zkCli output ---\n${this.output}\n${logs()}`);
-    });
-    const m = match as unknown as RegExpExecArray;
-    this.cursor += m.index + m[0].length;
-    return m;
-  }
-  async run(command: string, pattern: RegExp): Promise<RegExpExecArray> {
-    this.send(command);
-    return this.expect(pattern);
-  }
-}
-
 /**
  * zkCli.sh on the whole ensemble: create, get with a data watch fired by another client; then kill -9 of the
  * leader, and once the survivors have a leader, a read and a write through the same zkCli session. With
@@ -261,7 +228,7 @@ async function zkCliAcrossLeaderKill(
       detached: true,
     });
     children.push(child);
-    const shell = new Shell(child);
+    const shell = new ZkCliShell(child, { expectTimeoutMs: 30_000, context: logs });
     await shell.expect(/WatchedEvent state:SyncConnected type:None path:null/, 60_000);
     await shell.run(`create ${root} hello`, new RegExp(`Created ${root}\n`));
     await shell.run(`get -w ${root}`, /^hello$/m);

@@ -1,13 +1,13 @@
 // Apache ZooKeeper's own shell (zkCli.sh from Debian's zookeeper package) works against the target server.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RawClient } from "../helpers/raw-client.js";
 import { interopTarget, skipReason, startServer, type ManagedServer } from "../helpers/servers.js";
-import { waitFor } from "../helpers/wait.js";
+import { ZkCliShell } from "../helpers/zkcli-shell.js";
 
 const zkCli = "/usr/share/zookeeper/bin/zkCli.sh";
 const target = interopTarget();
@@ -16,44 +16,9 @@ const skip = skipReason(
   existsSync(zkCli) ? undefined : `${zkCli} is missing (apt-get install zookeeper)`,
 );
 
-/** A zkCli.sh process fed commands on stdin; `expect` waits for output past what was already matched. */
-class Shell {
-  private output = "";
-  private cursor = 0;
-  readonly exited: Promise<number | null>;
-  constructor(readonly child: ChildProcess) {
-    child.stdout?.on("data", (chunk: Buffer) => (this.output += chunk.toString("utf8")));
-    child.stderr?.on("data", (chunk: Buffer) => (this.output += chunk.toString("utf8")));
-    this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-  }
-  send(line: string): void {
-    this.child.stdin?.write(line + "\n");
-  }
-  async expect(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
-    let match: RegExpExecArray | null = null;
-    await waitFor(
-      () => {
-        match = pattern.exec(this.output.slice(this.cursor));
-        return match !== null;
-      },
-      { timeoutMs, intervalMs: 25, message: `zkCli output ${pattern}; output so far:\n${this.output}` },
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\n--- zkCli output ---\n${this.output}`);
-    });
-    const m = match as unknown as RegExpExecArray;
-    this.cursor += m.index + m[0].length;
-    return m;
-  }
-  /** Sends a command and waits for its output. */
-  async run(command: string, pattern: RegExp): Promise<RegExpExecArray> {
-    this.send(command);
-    return this.expect(pattern);
-  }
-}
-
 let server: ManagedServer | undefined;
 let logDir: string | undefined;
-let shell: Shell | undefined;
+let shell: ZkCliShell | undefined;
 
 before(async () => {
   if (skip !== undefined) return;
@@ -81,7 +46,7 @@ test(
       stdio: ["pipe", "pipe", "pipe"],
       detached: true,
     });
-    shell = new Shell(child);
+    shell = new ZkCliShell(child, { expectTimeoutMs: 20_000 });
     await shell.expect(/WatchedEvent state:SyncConnected type:None path:null/, 30_000);
 
     await shell.run("create /zkcli hello", /Created \/zkcli\n/);
