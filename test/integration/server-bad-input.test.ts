@@ -84,19 +84,22 @@ test("an unknown opcode is answered Unimplemented and the server goes on", async
   await stillServes();
 });
 
+/** Waits until the server holds no client connection but the srvr asking (which it refuses while full). */
+function connectionsGone(what: string): Promise<void> {
+  const srvr = (): Promise<string> => fourLetterWord(server.host, server.port, "srvr").catch(() => "");
+  return waitFor(async () => /^Connections: 1$/m.test(await srvr()), { message: `${what} to close` });
+}
+
 test("connections past maxClientCnxns from one address are refused", async () => {
   // Earlier tests' connections must be gone first: srvr counts itself only.
-  await waitFor(
-    async () => /^Connections: 1$/m.test(await fourLetterWord(server.host, server.port, "srvr")),
-    {
-      message: "earlier connections to close",
-    },
-  );
+  await connectionsGone("earlier connections");
   const sockets: Socket[] = [];
   for (let i = 0; i < 20; i++) sockets.push(await openSocket());
   const extra = await openSocket();
   await closed(extra);
   for (const s of sockets) s.destroy();
+  // The server frees the address's slots as it sees each close; until then it refuses new connections.
+  await connectionsGone("the 20 connections");
   await stillServes();
 });
 
