@@ -26,7 +26,7 @@ import { writeSnapshot } from "../storage/snapshot.js";
 import { recover } from "../storage/recovery.js";
 import { purge } from "../storage/purge.js";
 import { lockDataDir, readMyid, type DataDirLock } from "../storage/data-dir.js";
-import { serializeTree, deserializeTree } from "../storage/tree-snapshot.js";
+import { serializeTree, deserializeTree, streamTree } from "../storage/tree-snapshot.js";
 import { encodeTxn, decodeTxn } from "../protocol/txn-codec.js";
 import { defaultTraceMask, fourLetterWord, type ServerStats } from "../admin/four-letter-words.js";
 import { Metrics, closeMetricsServer } from "../admin/metrics.js";
@@ -494,15 +494,20 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     if (this.txnsSinceSnapshot >= this.config.snapCount && !this.snapshotInFlight) void this.snapshot();
   }
 
-  /** Serialises the tree as of now (between two applies) and writes it while writes go on. */
+  /**
+   * Snapshots the tree as of now (between two applies): serialised a slice at a time from a SnapshotView and
+   * written while txns go on applying, so a large tree does not stop the server (ZooKeeper's are fuzzy and
+   * need an idempotent replay; this one is exact at its zxid).
+   */
   async snapshot(): Promise<string | undefined> {
-    if (this.snapshotInFlight) return undefined;
+    if (this.snapshotInFlight || this.stopped) return undefined;
     this.snapshotInFlight = true;
     this.txnsSinceSnapshot = 0;
+    const view = this.tree.openSnapshotView();
     try {
       const started = performance.now();
-      const zxid = this.tree.lastProcessedZxid;
-      const chunks = serializeTree(this.tree);
+      const zxid = view.head.zxid;
+      const chunks = streamTree(view);
       await this.txnLog.roll();
       const file = await writeSnapshot(this.config.dataDir, zxid, chunks);
       this.metrics.observe("snapshottime", performance.now() - started);
@@ -512,7 +517,11 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
       this.logger.error({ err: (e as Error).message }, "snapshot failed");
       return undefined;
     } finally {
+      view.close();
       this.snapshotInFlight = false;
+      // snapCount txns applied while this one was written: the next is due now, not at the next txn.
+      if (!this.stopped && this.txnsSinceSnapshot >= this.config.snapCount)
+        setImmediate(() => void this.snapshot());
     }
   }
 

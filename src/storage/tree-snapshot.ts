@@ -5,64 +5,113 @@ import { JuteWriter } from "../protocol/jute-writer.js";
 import { encodeACL, decodeACL } from "../protocol/records.js";
 import type { ACL } from "../protocol/types.js";
 import { DataTree, type NodeRecord, type SessionRecord, type StatPersisted } from "../tree/data-tree.js";
+import type { SnapshotHead, SnapshotView, VisitNode } from "../tree/snapshot-view.js";
+import { assert } from "../base/assert.js";
 import { CorruptLogError, DecodeError } from "../base/errors.js";
 
-/** 2 added each session's password; 1 is still read (its sessions get an empty password and cannot be resumed). */
-const payloadVersion = 2;
+/**
+ * 3: nodes in any order (a snapshot written from a SnapshotView while txns apply); 2 added each session's
+ * password; 1 and 2 are still read (a version 1 session gets an empty password and cannot be resumed).
+ */
+const payloadVersion = 3;
 /** Chunks handed to the file writer: big enough to amortise, small enough not to double a huge buffer. */
 const chunkBytes = 1 << 20;
+/** streamTree hands the event loop back after this long of serialising (ms). */
+const sliceMs = 2;
+/** Nodes serialised between two looks at the clock. */
+const nodesPerLook = 128;
 
 /**
- * Serialises the whole tree now, synchronously, so the snapshot is exactly the state at
- * tree.lastProcessedZxid; writing the chunks to disk may then overlap with later applies.
+ * Serialises the whole tree now, synchronously: the snapshot is exactly the state at tree.lastProcessedZxid.
+ * For a large tree on a serving server use streamTree, which does not stop writes.
  */
 export function serializeTree(tree: DataTree): Uint8Array[] {
-  const chunks: Uint8Array[] = [];
-  let w = new JuteWriter(chunkBytes + 4096);
-  const roll = (): void => {
-    if (w.length >= chunkBytes) {
-      chunks.push(w.finish());
-      w = new JuteWriter(chunkBytes + 4096);
-    }
-  };
-  w.writeInt(payloadVersion);
-  w.writeLong(tree.lastProcessedZxid);
-  const sessions = [...tree.sessions].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  w.writeInt(sessions.length);
-  for (const [id, session] of sessions) {
-    w.writeLong(id);
-    w.writeInt(session.timeOut);
-    w.writeBuffer(session.passwd);
-    roll();
-  }
-  // ACL lists are shared between nodes (AclCache): write each once and refer to it by index, as ZooKeeper's ReferenceCountedACLCache.
-  const aclIndex = new Map<readonly ACL[], number>();
-  const acls: (readonly ACL[])[] = [];
-  for (const [, node] of tree.nodesParentFirst()) {
-    if (!aclIndex.has(node.acl)) {
-      aclIndex.set(node.acl, acls.length);
-      acls.push(node.acl);
-    }
-  }
-  w.writeInt(acls.length);
-  for (const list of acls) {
-    w.writeInt(list.length);
-    for (const a of list) encodeACL(w, a);
-    roll();
-  }
-  for (const [path, node] of tree.nodesParentFirst()) {
-    w.writeString(path);
-    w.writeBuffer(node.data);
-    w.writeInt(aclIndex.get(node.acl)!);
-    writeStat(w, node.stat);
-    roll();
-  }
-  w.writeString(null);
-  chunks.push(w.finish());
-  return chunks;
+  const out = new PayloadWriter(tree.snapshotHead());
+  for (const [path, node] of tree.nodesParentFirst()) out.visit(path, node.data, node.acl, node.stat);
+  return out.finish();
 }
 
-function writeStat(w: JuteWriter, s: StatPersisted): void {
+/**
+ * The snapshot payload of `view`, serialised a slice of about sliceMs at a time with the event loop handed back
+ * between slices, so txns go on applying meanwhile (the view keeps what they change as it was). Closes the view
+ * when done or abandoned; the caller opens it at the point the snapshot is of.
+ */
+export async function* streamTree(view: SnapshotView): AsyncGenerator<Uint8Array> {
+  try {
+    const out = new PayloadWriter(view.head);
+    for (;;) {
+      const deadline = performance.now() + sliceMs;
+      let done = false;
+      while (!done && performance.now() < deadline) done = view.next(nodesPerLook, out.visit);
+      if (done) break;
+      yield* out.takeFull();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    yield* out.finish();
+  } finally {
+    view.close();
+  }
+}
+
+/** Writes a payload into chunks of about chunkBytes: the header, sessions and ACL lists at once, nodes as visited. */
+export class PayloadWriter {
+  private readonly chunks: Uint8Array[] = [];
+  private w = new JuteWriter(chunkBytes + 4096);
+  /** ACL lists are shared between nodes (AclCache): written once, referred to by index (ReferenceCountedACLCache). */
+  private readonly aclIndex = new Map<readonly ACL[], number>();
+
+  constructor(head: SnapshotHead) {
+    const w = this.w;
+    w.writeInt(payloadVersion);
+    w.writeLong(head.zxid);
+    w.writeInt(head.sessions.length);
+    for (const [id, session] of head.sessions) {
+      w.writeLong(id);
+      w.writeInt(session.timeOut);
+      w.writeBuffer(session.passwd);
+      this.roll();
+    }
+    this.w.writeInt(head.acls.length);
+    for (const list of head.acls) {
+      this.aclIndex.set(list, this.aclIndex.size);
+      this.w.writeInt(list.length);
+      for (const a of list) encodeACL(this.w, a);
+      this.roll();
+    }
+  }
+
+  readonly visit: VisitNode = (path, data, acl, stat) => {
+    const w = this.w;
+    w.writeString(path);
+    w.writeBuffer(data);
+    const index = this.aclIndex.get(acl);
+    assert(index !== undefined, `ACL list of ${path} was not in use when the snapshot started`);
+    w.writeInt(index);
+    writeStat(w, stat);
+    this.roll();
+  };
+
+  /** The chunks filled so far. */
+  takeFull(): Uint8Array[] {
+    return this.chunks.splice(0);
+  }
+
+  /** Ends the payload; the chunks not taken yet. */
+  finish(): Uint8Array[] {
+    this.w.writeString(null);
+    this.chunks.push(this.w.finish());
+    return this.chunks.splice(0);
+  }
+
+  private roll(): void {
+    if (this.w.length >= chunkBytes) {
+      this.chunks.push(this.w.finish());
+      this.w = new JuteWriter(chunkBytes + 4096);
+    }
+  }
+}
+
+function writeStat(w: JuteWriter, s: Readonly<StatPersisted>): void {
   w.writeLong(s.czxid);
   w.writeLong(s.mzxid);
   w.writeLong(s.ctime);
@@ -93,7 +142,7 @@ export function deserializeTree(bytes: Uint8Array, file: string): DataTree {
   const r = new JuteReader(bytes);
   try {
     const version = r.readInt();
-    if (version !== payloadVersion && version !== 1)
+    if (version < 1 || version > payloadVersion)
       throw new DecodeError(`unknown snapshot payload version ${version}`);
     const lastProcessedZxid = r.readLong();
     const sessionCount = r.readInt();

@@ -260,6 +260,11 @@ export class AclCache {
     if (--entry.refs <= 0) this.lists.delete(key);
   }
 
+  /** Every list with a reference, each once (the shared copies intern() hands out). */
+  inUse(): (readonly ACL[])[] {
+    return [...this.lists.values()].map((e) => e.acl);
+  }
+
   get size(): number {
     return this.lists.size;
   }

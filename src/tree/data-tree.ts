@@ -31,6 +31,7 @@ import {
 } from "./path.js";
 import { WatchRegistry, type WatchDelivery, type WatcherId } from "./watch-registry.js";
 import { QuotaTracker } from "./quota.js";
+import { SnapshotView, type SnapshotHead } from "./snapshot-view.js";
 
 export type { WatchDelivery, WatcherId } from "./watch-registry.js";
 
@@ -58,6 +59,8 @@ export interface StatPersisted {
 export class DataNode {
   /** Child names (not paths). */
   readonly children = new Set<string>();
+  /** The SnapshotView that last handed this node out or kept its pre-image (0: none). */
+  snapshotMark = 0;
   constructor(
     public data: Uint8Array | null,
     /** Shared with every node that has an identical list (AclCache); never mutate. */
@@ -138,11 +141,15 @@ export class DataTree {
   private readonly ttlPaths = new Set<string>();
   private readonly aclCache = new AclCache();
   private dataSize = 0;
+  /** The open snapshot view, told before every change of a node. */
+  private view: SnapshotView | null = null;
+  private viewMarks = 0;
   /** Quota roots and their zookeeper_stats accounting (DataTree's pTrie and updateQuotaStat). */
   readonly quotas = new QuotaTracker({
     getNode: (path) => this.getNode(path),
     setDataWithoutTxn: (path, data) => {
       const node = this.nodeMap.get(path)!;
+      this.view?.preserve(path, node);
       this.dataSize += data.length - (node.data?.length ?? 0);
       node.data = data;
     },
@@ -164,6 +171,7 @@ export class DataTree {
    */
   setConfigData(data: Uint8Array, configVersion: bigint): void {
     const node = this.nodeMap.get(configZookeeper)!;
+    this.view?.preserve(configZookeeper, node);
     this.dataSize += data.length - (node.data?.length ?? 0);
     node.data = data;
     node.stat.version = -1;
@@ -368,7 +376,7 @@ export class DataTree {
         if (r.err === Code.nodeExists && plainCreate && (isSub || h.type === OpCode.create)) {
           const parent = this.nodeMap.get(parentOf(body.path));
           if (parent === undefined) return { err: Code.noNode, path: body.path };
-          this.setCversionPzxid(parent, body.parentCVersion, h.zxid);
+          this.setCversionPzxid(parentOf(body.path), parent, body.parentCVersion, h.zxid);
         }
         return r;
       }
@@ -430,6 +438,7 @@ export class DataTree {
     const parent = this.nodeMap.get(parentName);
     if (parent === undefined || path === rootPath) return { err: Code.noNode, path };
     if (this.nodeMap.has(path)) return { err: Code.nodeExists, path };
+    this.view?.preserve(parentName, parent);
     let parentCVersion = c.parentCVersion;
     if (parentCVersion === -1) parentCVersion = (parent.stat.cversion + 1) | 0;
     // Only forward: a replayed create must not move cversion/pzxid back (and at the int wrap ZooKeeper stops).
@@ -443,6 +452,7 @@ export class DataTree {
       createStat(zxid, time, c.ephemeralOwner),
       c.kind,
     );
+    this.view?.born(node);
     parent.children.add(childNameOf(path));
     this.nodeMap.set(path, node);
     this.dataSize += path.length + (c.data?.length ?? 0);
@@ -459,10 +469,12 @@ export class DataTree {
     const parentName = parentOf(path);
     const parent = this.nodeMap.get(parentName);
     if (parent === undefined || path === rootPath) return Code.noNode;
+    this.view?.preserve(parentName, parent);
     parent.children.delete(childNameOf(path));
     if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
     const node = this.nodeMap.get(path);
     if (node === undefined) return Code.noNode;
+    this.view?.preserve(path, node);
     this.nodeMap.delete(path);
     this.aclCache.release(node.acl);
     this.dataSize -= path.length + (node.data?.length ?? 0);
@@ -482,6 +494,7 @@ export class DataTree {
   ): SubResult {
     const n = this.nodeMap.get(path);
     if (n === undefined) return { err: Code.noNode, path };
+    this.view?.preserve(path, n);
     this.dataSize += (data?.length ?? 0) - (n.data?.length ?? 0);
     const lastData = n.data;
     n.data = data;
@@ -497,6 +510,7 @@ export class DataTree {
   private setACL(path: string, acl: readonly ACL[], version: number): SubResult {
     const n = this.nodeMap.get(path);
     if (n === undefined) return { err: Code.noNode, path };
+    this.view?.preserve(path, n);
     const shared = this.aclCache.intern(acl);
     this.aclCache.release(n.acl);
     n.acl = shared;
@@ -504,9 +518,10 @@ export class DataTree {
     return { err: Code.ok, path, stat: statOfNode(n) };
   }
 
-  private setCversionPzxid(node: DataNode, newCversion: number, zxid: bigint): void {
+  private setCversionPzxid(path: string, node: DataNode, newCversion: number, zxid: bigint): void {
     if (newCversion === -1) newCversion = (node.stat.cversion + 1) | 0;
     if (newCversion > node.stat.cversion) {
+      this.view?.preserve(path, node);
       node.stat.cversion = newCversion;
       node.stat.pzxid = zxid;
     }
@@ -574,16 +589,39 @@ export class DataTree {
 
   // ------------------------------------------------------------------ snapshots and comparison
 
-  /** Every node, parent before child (pre-order, children sorted): the order a snapshot is written and read. */
   /**
-   * Every node, parent before child, in no canonical order: what a snapshot needs, without building paths or
-   * sorting children. The map's insertion order is parent first: a node is added only under an existing
-   * parent, and a parent cannot go (and come back later in the order) while it has children.
+   * A view of the tree as it is now that stays exact while later txns apply, for writing a snapshot a slice at
+   * a time (see SnapshotView). One at a time; close it when done (a view left open keeps every changed node's
+   * pre-image).
+   */
+  openSnapshotView(): SnapshotView {
+    assert(this.view === null, "a snapshot view is already open");
+    const view = new SnapshotView(++this.viewMarks, this.snapshotHead(), this.nodeMap.entries(), () => {
+      if (this.view === view) this.view = null;
+    });
+    this.view = view;
+    return view;
+  }
+
+  /** The state besides the nodes, as a snapshot holds it. */
+  snapshotHead(): SnapshotHead {
+    return {
+      zxid: this.lastProcessedZxid,
+      sessions: [...this.sessions].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+      acls: this.aclCache.inUse(),
+    };
+  }
+
+  /**
+   * Every node, parent before child, in no canonical order, without building paths or sorting children. The
+   * map's insertion order is parent first: a node is added only under an existing parent, and a parent cannot
+   * go (and come back later in the order) while it has children.
    */
   nodesParentFirst(): IterableIterator<[string, DataNode]> {
     return this.nodeMap.entries();
   }
 
+  /** Every node, parent before child (pre-order, children sorted): the canonical order digest() uses. */
   *nodes(): Generator<[string, DataNode]> {
     const stack: [string, DataNode][] = [[rootPath, this.nodeMap.get(rootPath)!]];
     while (stack.length > 0) {
@@ -601,7 +639,7 @@ export class DataTree {
 
   /**
    * Adds (or, for a node the tree starts with, replaces) one node from a snapshot. Its parent must already be
-   * loaded: feed nodes parent before child.
+   * loaded (restore() takes nodes in any order).
    */
   loadNode(path: string, rec: NodeRecord, ownsStat = false): void {
     const kind = rec.kind ?? kindOfEphemeralOwner(rec.stat.ephemeralOwner);
@@ -624,7 +662,10 @@ export class DataTree {
     this.track(path, node);
   }
 
-  /** A tree rebuilt from a snapshot (nodes parent before child). */
+  /**
+   * A tree rebuilt from a snapshot. Nodes may come in any order: those whose parent has not come yet wait
+   * until the end (few: a snapshot written from a SnapshotView is mostly parent first) and go in by depth.
+   */
   static restore(snapshot: {
     lastProcessedZxid: bigint;
     sessions: Iterable<readonly [bigint, SessionRecord]>;
@@ -634,7 +675,21 @@ export class DataTree {
   }): DataTree {
     const tree = new DataTree();
     const owns = snapshot.ownsRecords === true;
-    for (const [path, rec] of snapshot.nodes) tree.loadNode(path, rec, owns);
+    const early: (readonly [string, NodeRecord])[] = [];
+    for (const entry of snapshot.nodes) {
+      const [path, rec] = entry;
+      if (tree.nodeMap.has(parentOf(path)) || path === rootPath) tree.loadNode(path, rec, owns);
+      else early.push(entry);
+    }
+    if (early.length > 0) {
+      const depth = (p: string): number => {
+        let d = 0;
+        for (let i = 0; i < p.length; i++) if (p.charCodeAt(i) === 47) d++;
+        return d;
+      };
+      early.sort((a, b) => depth(a[0]) - depth(b[0]));
+      for (const [path, rec] of early) tree.loadNode(path, rec, owns);
+    }
     tree.quotas.setup();
     for (const [id, session] of snapshot.sessions) tree.sessions.set(id, session);
     tree.lastProcessedZxid = snapshot.lastProcessedZxid;
