@@ -101,6 +101,7 @@ export function fixupACL(acl: readonly ACL[], authInfo: readonly Id[]): { err: n
 }
 
 function removeDuplicates(acl: readonly ACL[]): ACL[] {
+  if (acl.length === 1) return [acl[0]!];
   const seen = new Set<string>();
   const out: ACL[] = [];
   for (const a of acl) {
@@ -220,6 +221,16 @@ export function aclListKey(acl: readonly ACL[]): string {
   return acl.map(aclEntryKey).join("\u0001");
 }
 
+function sameAclList(a: readonly ACL[], b: readonly ACL[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.perms !== y.perms || x.id.scheme !== y.id.scheme || x.id.id !== y.id.id) return false;
+  }
+  return true;
+}
+
 /**
  * ReferenceCountedACLCache: one frozen array per distinct ACL list, shared by every node that has it, and
  * dropped when the last such node goes.
@@ -229,12 +240,20 @@ export class AclCache {
   /** Lists already interned, by identity: a snapshot load hands the same array for every node that has it. */
   private readonly seen = new WeakMap<readonly ACL[], { acl: readonly ACL[]; refs: number }>();
 
+  /** The entry interned last: most creates in a row carry the same list, compared here without a key. */
+  private last: { acl: readonly ACL[]; refs: number } | null = null;
+
   /** The shared copy of `acl`, with one more reference. */
   intern(acl: readonly ACL[]): readonly ACL[] {
     const known = this.seen.get(acl);
     if (known !== undefined && known.refs > 0) {
       known.refs++;
       return known.acl;
+    }
+    const last = this.last;
+    if (last !== null && last.refs > 0 && sameAclList(last.acl, acl)) {
+      last.refs++;
+      return last.acl;
     }
     const key = aclListKey(acl);
     let entry = this.lists.get(key);
@@ -249,6 +268,7 @@ export class AclCache {
     }
     entry.refs++;
     this.seen.set(acl, entry);
+    this.last = entry;
     return entry.acl;
   }
 
