@@ -171,6 +171,8 @@ export function compareWorkloads(
 export const treeFigures = [
   ["rssPerZnodeBytes", "RSS growth per znode, after loading"],
   ["rssPerZnodeRestartedBytes", "RSS per znode, after a restart"],
+  ["heapPerZnodeBytes", "JVM heap in use per znode, after loading (ZooKeeper only)"],
+  ["heapPerZnodeRestartedBytes", "JVM heap in use per znode, after a restart (ZooKeeper only)"],
   ["snapshotBytes", "newest snapshot after the restart"],
   ["dataDirBytes", "data dir (snapshots + txn logs)"],
   ["shutdownMs", "shutdown (SIGTERM until exit), ms"],

@@ -263,6 +263,24 @@ export function rssBytes(pid: number | undefined): number | undefined {
   }
 }
 
+/**
+ * A JVM's heap in use after a full collection, in bytes (`jcmd <pid> GC.run`, then the "used" of
+ * `GC.heap_info`): what ZooKeeper's own sizing advice counts per znode, where RSS also holds the collector's
+ * headroom up to -Xmx. Undefined when the pid is not a JVM or jcmd cannot reach it.
+ */
+export function javaHeapUsedBytes(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  const jcmd = (command: string): string | undefined => {
+    const r = spawnSync("jcmd", [String(pid), command], { encoding: "utf8", timeout: 60_000 });
+    return r.status === 0 ? r.stdout : undefined;
+  };
+  if (jcmd("GC.run") === undefined) return undefined;
+  const info = jcmd("GC.heap_info");
+  // e.g. " garbage-first heap   total 262144K, used 81234K [0x..." (the first heap line; Metaspace comes later).
+  const m = info === undefined ? null : /\bheap\s+total \d+K, used (\d+)K/.exec(info);
+  return m === null ? undefined : Number(m[1]) * 1024;
+}
+
 /** The total size of the files under `dir` (0 when it does not exist). */
 export function dirBytes(dir: string): number {
   let total = 0;

@@ -3,7 +3,14 @@
 import assert from "node:assert/strict";
 import { NodeExistsError, ZooKeeperClient, type WatchEvent } from "../src/client/index.js";
 import { LatencyHistogram, type LatencySummary } from "./histogram.js";
-import { dirBytes, newestSnapshot, processesCpuMs, rssBytes, type BenchServer } from "./servers.js";
+import {
+  dirBytes,
+  javaHeapUsedBytes,
+  newestSnapshot,
+  processesCpuMs,
+  rssBytes,
+  type BenchServer,
+} from "./servers.js";
 
 export const workloadNames = [
   "create",
@@ -452,8 +459,9 @@ async function runSessionChurn(o: WorkloadOptions): Promise<WorkloadResult> {
 /**
  * A large tree: `znodes` nodes (in interior nodes of `treeFanOut` children each), created by `outstanding`
  * workers. With the server's process at hand: RSS growth per znode (after the load, and after a restart that
- * rebuilds the tree from disk), the newest snapshot's size, the data dir's size, and how long a restart takes
- * until the last node created can be read again.
+ * rebuilds the tree from disk), for ZooKeeper also the JVM's heap in use per znode (after a full GC, what its
+ * sizing advice counts), the newest snapshot's size, the data dir's size, and how long a restart takes until the
+ * last node created can be read again.
  */
 async function runLargeTree(o: WorkloadOptions): Promise<WorkloadResult> {
   const clients = await connectAll(o.connectString, o.connections);
@@ -469,11 +477,18 @@ async function runLargeTree(o: WorkloadOptions): Promise<WorkloadResult> {
     rssPerZnodeBytes: null,
     rssRestartedBytes: null,
     rssPerZnodeRestartedBytes: null,
+    heapPerZnodeBytes: null,
+    heapPerZnodeRestartedBytes: null,
     snapshotBytes: null,
     dataDirBytes: null,
     restartMs: null,
     shutdownMs: null,
   };
+  // Only a JVM has a heap to ask about from outside (RSS stays the figure both servers have).
+  const heapUsed = (): number | undefined =>
+    o.server?.kind === "zookeeper" ? javaHeapUsedBytes(o.server.pid) : undefined;
+  let heapBefore: number | undefined;
+  let heapLoaded: number | undefined;
   let loop: LoopResult;
   try {
     await ensurePath(clients[0]!, base);
@@ -483,6 +498,7 @@ async function runLargeTree(o: WorkloadOptions): Promise<WorkloadResult> {
       null,
     );
     extra.rssBeforeBytes = rssBytes(o.server?.pid) ?? null;
+    heapBefore = heapUsed();
     let next = 0;
     let lastProgress = performance.now();
     loop = await closedLoop(o.outstanding, Number.POSITIVE_INFINITY, 0, o.server?.pids ?? [], async (w) => {
@@ -496,12 +512,16 @@ async function runLargeTree(o: WorkloadOptions): Promise<WorkloadResult> {
       return true;
     });
     extra.rssLoadedBytes = rssBytes(o.server?.pid) ?? null;
+    heapLoaded = heapUsed();
   } finally {
     await closeAll(clients);
   }
   const perZnode = (after: number | null): number | null =>
     after === null || extra.rssBeforeBytes === null ? null : (after - extra.rssBeforeBytes) / o.znodes;
   extra.rssPerZnodeBytes = perZnode(extra.rssLoadedBytes);
+  const heapPerZnode = (after: number | undefined): number | null =>
+    after === undefined || heapBefore === undefined ? null : (after - heapBefore) / o.znodes;
+  extra.heapPerZnodeBytes = heapPerZnode(heapLoaded);
   const server = o.server;
   if (server?.restart !== undefined && server.shutdown !== undefined && server.dataDir !== undefined) {
     const stopping = performance.now();
@@ -521,6 +541,7 @@ async function runLargeTree(o: WorkloadOptions): Promise<WorkloadResult> {
     }
     extra.rssRestartedBytes = rssBytes(server.pid) ?? null;
     extra.rssPerZnodeRestartedBytes = perZnode(extra.rssRestartedBytes);
+    extra.heapPerZnodeRestartedBytes = heapPerZnode(heapUsed());
     extra.snapshotBytes = newestSnapshot(server.dataDir)?.bytes ?? null;
     extra.dataDirBytes = dirBytes(server.dataDir);
   }

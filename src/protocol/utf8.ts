@@ -4,8 +4,13 @@ import { DecodeError } from "../base/errors.js";
 
 const fatalDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-/** Short ASCII strings (most paths) are cheaper to build by hand than through TextDecoder. */
-const asciiFastPathBytesMax = 64;
+/**
+ * ASCII strings shorter than this (most child names) are cheaper to build by hand than through TextDecoder.
+ * Longer ones are not: V8 makes each `+=` from 13 characters on a rope node (ConsString), and a rope is
+ * flattened into a copy the first time it is hashed (a Map key) or indexed, which cost 5 µs per 40-byte path
+ * (and kept the rope's head alive in every node map key).
+ */
+const asciiFastPathBytesMax = 12;
 
 /**
  * Decodes `bytes[start, end)`. Invalid UTF-8 is a DecodeError, except that a character outside the BMP written

@@ -123,18 +123,29 @@ function writeStat(w: JuteWriter, s: Readonly<StatPersisted>): void {
   w.writeLong(s.pzxid);
 }
 
-function readStat(r: JuteReader): StatPersisted {
-  return {
+/**
+ * Reads the stats of successive nodes. Nodes created in the same millisecond are next to each other in a
+ * snapshot: a time equal to the previous node's is that node's bigint (the tree keeps one per distinct value).
+ */
+function statReader(r: JuteReader): () => StatPersisted {
+  let lastTime = 0n;
+  const time = (): bigint => {
+    const t = r.readLong();
+    if (t === lastTime) return lastTime;
+    lastTime = t;
+    return t;
+  };
+  return () => ({
     czxid: r.readLong(),
     mzxid: r.readLong(),
-    ctime: r.readLong(),
-    mtime: r.readLong(),
+    ctime: time(),
+    mtime: time(),
     version: r.readInt(),
     cversion: r.readInt(),
     aversion: r.readInt(),
     ephemeralOwner: r.readLong(),
     pzxid: r.readLong(),
-  };
+  });
 }
 
 /** Rebuilds a tree from a snapshot payload; a payload that does not decode is corruption of `file`. */
@@ -165,19 +176,22 @@ export function deserializeTree(bytes: Uint8Array, file: string): DataTree {
       for (let j = 0; j < n; j++) list.push(decodeACL(r));
       acls.push(list);
     }
-    function* nodes(): Generator<[string, NodeRecord]> {
+    const readStat = statReader(r);
+    const nodes = (load: (path: string, rec: NodeRecord) => void): void => {
       for (;;) {
         const path = r.readString();
         if (path === null) return;
-        const data = r.readBuffer(); // null stays null: ZooKeeper returns null for a node created without data
+        // A view into the payload: the tree copies it. Null stays null (ZooKeeper returns null for a node
+        // created without data).
+        const data = r.readBufferView();
         const index = r.readInt();
         const acl = acls[index];
         if (acl === undefined)
           throw new DecodeError(`node ${path} refers to ACL list ${index} of ${acls.length}`);
-        yield [path, { data, acl, stat: readStat(r) }];
+        load(path, { data, acl, stat: readStat() });
       }
-    }
-    const tree = DataTree.restore({ lastProcessedZxid, sessions, nodes: nodes(), ownsRecords: true });
+    };
+    const tree = DataTree.restore({ lastProcessedZxid, sessions, nodes });
     if (r.remaining() !== 0) throw new DecodeError(`${r.remaining()} bytes after the last node`);
     return tree;
   } catch (e) {

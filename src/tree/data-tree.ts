@@ -15,6 +15,7 @@ import { EventType, OpCode } from "../protocol/opcodes.js";
 import { Code } from "../protocol/error-codes.js";
 import { assert } from "../base/assert.js";
 import { AclCache, openAclUnsafe, readAclUnsafe } from "./acl.js";
+import { DataArena } from "./data-arena.js";
 import {
   clientEphemeralOwner,
   kindOfEphemeralOwner,
@@ -56,21 +57,119 @@ export interface StatPersisted {
   pzxid: bigint;
 }
 
-export class DataNode {
-  /** Child names (not paths). */
-  readonly children = new Set<string>();
+/** The children of every leaf: a node gets a set of its own at its first child. Never mutated. */
+const noChildren: ReadonlySet<string> = new Set<string>();
+/** Every node that no session owns shares this owner (most nodes). */
+const noOwner = 0n;
+
+/**
+ * A znode. Its persisted stat lives in its own fields (`stat` is the node itself), a leaf shares one empty
+ * children set, equal zxids and times share one bigint, and small data sits in the tree's DataArena: a million
+ * znodes cost about a third of what a Set, a stat object, six bigints and an ArrayBuffer per node did.
+ */
+export class DataNode implements StatPersisted {
+  /** Shared with every node that has an identical list (AclCache); never mutate. */
+  acl: readonly ACL[];
+  czxid: bigint;
+  mzxid: bigint;
+  ctime: bigint;
+  mtime: bigint;
+  version: number;
+  cversion: number;
+  aversion: number;
+  ephemeralOwner: bigint;
+  pzxid: bigint;
+  private childNames: Set<string> | null = null;
   /** The SnapshotView that last handed this node out or kept its pre-image (0: none). */
   snapshotMark = 0;
+  /** The data: `dataBytesLength` bytes of `dataBytes` from `dataBytesStart` (a DataArena chunk or its own array). */
+  private dataBytes: Uint8Array | null = null;
+  private dataBytesStart = 0;
+  private dataBytesLength = 0;
+
+  /** The stat's fields are copied: `stat` may be a reused scratch record. Equal values share one bigint. */
   constructor(
-    public data: Uint8Array | null,
-    /** Shared with every node that has an identical list (AclCache); never mutate. */
-    public acl: readonly ACL[],
-    readonly stat: StatPersisted,
+    data: Uint8Array | null,
+    acl: readonly ACL[],
+    stat: StatPersisted,
     readonly kind: NodeKind,
-  ) {}
+  ) {
+    this.acl = acl;
+    const czxid = stat.czxid;
+    const ctime = stat.ctime;
+    this.czxid = czxid;
+    this.mzxid = stat.mzxid === czxid ? czxid : stat.mzxid;
+    this.ctime = ctime;
+    this.mtime = stat.mtime === ctime ? ctime : stat.mtime;
+    this.version = stat.version;
+    this.cversion = stat.cversion;
+    this.aversion = stat.aversion;
+    this.ephemeralOwner = stat.ephemeralOwner === noOwner ? noOwner : stat.ephemeralOwner;
+    this.pzxid = stat.pzxid === czxid ? czxid : stat.pzxid;
+    this.data = data;
+  }
+
+  /** The persisted stat: the node's own fields, so writes through it change the node. */
+  get stat(): StatPersisted {
+    return this;
+  }
+
+  /** Child names (not paths). */
+  get children(): ReadonlySet<string> {
+    return this.childNames ?? noChildren;
+  }
+
+  addChild(name: string): void {
+    (this.childNames ??= new Set()).add(name);
+  }
+
+  removeChild(name: string): void {
+    const names = this.childNames;
+    if (names !== null && names.delete(name) && names.size === 0) this.childNames = null;
+  }
+
+  /** The data, as a view when it sits in an arena chunk. Never write into it. */
+  get data(): Uint8Array | null {
+    const bytes = this.dataBytes;
+    if (bytes === null) return null;
+    const start = this.dataBytesStart;
+    const length = this.dataBytesLength;
+    return start === 0 && length === bytes.length ? bytes : bytes.subarray(start, start + length);
+  }
+
+  /** Keeps `data` itself (no copy); DataArena.store keeps a copy in a shared chunk instead. */
+  set data(data: Uint8Array | null) {
+    this.setDataSlice(data, 0, data === null ? 0 : data.length);
+  }
+
+  get dataLength(): number {
+    return this.dataBytesLength;
+  }
+
+  setDataSlice(chunk: Uint8Array | null, offset: number, length: number): void {
+    assert(chunk === null ? length === 0 : offset >= 0 && offset + length <= chunk.length, "bad data slice");
+    this.dataBytes = chunk;
+    this.dataBytesStart = offset;
+    this.dataBytesLength = length;
+  }
 }
 
-/** A node as a snapshot holds it, for DataTree.restore / loadNode. */
+/** A copy of a node's persisted stat (DataNode.stat is the node itself). */
+export function copyStat(s: StatPersisted): StatPersisted {
+  return {
+    czxid: s.czxid,
+    mzxid: s.mzxid,
+    ctime: s.ctime,
+    mtime: s.mtime,
+    version: s.version,
+    cversion: s.cversion,
+    aversion: s.aversion,
+    ephemeralOwner: s.ephemeralOwner,
+    pzxid: s.pzxid,
+  };
+}
+
+/** A node as a snapshot holds it, for DataTree.restore / loadNode (which copy it: a record may be reused). */
 export interface NodeRecord {
   data: Uint8Array | null;
   acl: readonly ACL[];
@@ -120,7 +219,7 @@ export function statOfNode(n: DataNode): Stat {
     cversion: (Math.imul(s.cversion, 2) - numChildren) | 0,
     aversion: s.aversion,
     ephemeralOwner: clientEphemeralOwner(n.kind, s.ephemeralOwner),
-    dataLength: n.data?.length ?? 0,
+    dataLength: n.dataLength,
     numChildren,
     pzxid: s.pzxid,
   };
@@ -140,6 +239,12 @@ export class DataTree {
   private readonly containerPaths = new Set<string>();
   private readonly ttlPaths = new Set<string>();
   private readonly aclCache = new AclCache();
+  /** Holds the bytes of small node data (creates, setData and snapshot loads copy into it). */
+  private readonly arena = new DataArena();
+  /** The last create's time: creates in the same millisecond share one bigint. */
+  private recentTime = 0n;
+  /** The parent path loadNode looked up last. */
+  private lastLoadedParent = rootPath;
   private dataSize = 0;
   /** The open snapshot view, told before every change of a node. */
   private view: SnapshotView | null = null;
@@ -183,7 +288,7 @@ export class DataTree {
     stat.aversion = aversion;
     const node = new DataNode(emptyData, this.aclCache.intern(acl), stat, "persistent");
     this.nodeMap.set(path, node);
-    if (path !== rootPath) this.nodeMap.get(parentOf(path))!.children.add(childNameOf(path));
+    if (path !== rootPath) this.nodeMap.get(parentOf(path))!.addChild(childNameOf(path));
     this.dataSize += path.length;
   }
 
@@ -446,6 +551,8 @@ export class DataTree {
       parent.stat.cversion = parentCVersion;
       parent.stat.pzxid = zxid;
     }
+    if (time === this.recentTime) time = this.recentTime;
+    else this.recentTime = time;
     const node = new DataNode(
       c.data,
       this.aclCache.intern(c.acl),
@@ -453,7 +560,8 @@ export class DataTree {
       c.kind,
     );
     this.view?.born(node);
-    parent.children.add(childNameOf(path));
+    this.arena.store(node, c.data);
+    parent.addChild(childNameOf(path));
     this.nodeMap.set(path, node);
     this.dataSize += path.length + (c.data?.length ?? 0);
     this.track(path, node);
@@ -470,7 +578,7 @@ export class DataTree {
     const parent = this.nodeMap.get(parentName);
     if (parent === undefined || path === rootPath) return Code.noNode;
     this.view?.preserve(parentName, parent);
-    parent.children.delete(childNameOf(path));
+    parent.removeChild(childNameOf(path));
     if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
     const node = this.nodeMap.get(path);
     if (node === undefined) return Code.noNode;
@@ -497,7 +605,7 @@ export class DataTree {
     this.view?.preserve(path, n);
     this.dataSize += (data?.length ?? 0) - (n.data?.length ?? 0);
     const lastData = n.data;
-    n.data = data;
+    this.arena.store(n, data);
     n.stat.mtime = time;
     n.stat.mzxid = zxid;
     n.stat.version = version;
@@ -639,48 +747,71 @@ export class DataTree {
 
   /**
    * Adds (or, for a node the tree starts with, replaces) one node from a snapshot. Its parent must already be
-   * loaded (restore() takes nodes in any order).
+   * loaded (restore() takes nodes in any order). The record is copied (its data may be a view into a larger
+   * buffer).
    */
-  loadNode(path: string, rec: NodeRecord, ownsStat = false): void {
-    const kind = rec.kind ?? kindOfEphemeralOwner(rec.stat.ephemeralOwner);
-    const stat = ownsStat ? rec.stat : { ...rec.stat };
-    const node = new DataNode(rec.data, this.aclCache.intern(rec.acl), stat, kind);
+  loadNode(path: string, rec: NodeRecord): void {
+    assert(this.tryLoadNode(path, rec), `snapshot node ${path} before its parent`);
+  }
+
+  /** loadNode, or false (and nothing changed) when the node's parent is not loaded yet. */
+  private tryLoadNode(path: string, rec: NodeRecord): boolean {
     const old = this.nodeMap.get(path);
+    let parent: DataNode | undefined;
+    if (old === undefined) {
+      assert(path !== rootPath, "root always exists");
+      parent = this.loadedParentOf(path);
+      if (parent === undefined) return false;
+    }
+    const kind = rec.kind ?? kindOfEphemeralOwner(rec.stat.ephemeralOwner);
+    const node = new DataNode(null, this.aclCache.intern(rec.acl), rec.stat, kind);
+    this.arena.store(node, rec.data);
     if (old !== undefined) {
-      for (const c of old.children) node.children.add(c);
+      for (const c of old.children) node.addChild(c);
       this.aclCache.release(old.acl);
-      this.dataSize -= path.length + (old.data?.length ?? 0);
+      this.dataSize -= path.length + old.dataLength;
       this.untrack(path, old);
     } else {
-      assert(path !== rootPath, "root always exists");
-      const parent = this.nodeMap.get(parentOf(path));
-      assert(parent !== undefined, `snapshot node ${path} before its parent`);
-      parent.children.add(childNameOf(path));
+      parent!.addChild(childNameOf(path));
     }
     this.nodeMap.set(path, node);
-    this.dataSize += path.length + (rec.data?.length ?? 0);
+    this.dataSize += path.length + node.dataLength;
     this.track(path, node);
+    return true;
+  }
+
+  /** parentOf(path)'s node, without building the parent's path when it is the previous call's (siblings). */
+  private loadedParentOf(path: string): DataNode | undefined {
+    const last = this.lastLoadedParent;
+    const slash = path.lastIndexOf("/");
+    if (slash === last.length && path.startsWith(last)) return this.nodeMap.get(last);
+    const parentPath = slash <= 0 ? rootPath : path.substring(0, slash);
+    this.lastLoadedParent = parentPath;
+    return this.nodeMap.get(parentPath);
   }
 
   /**
-   * A tree rebuilt from a snapshot. Nodes may come in any order: those whose parent has not come yet wait
-   * until the end (few: a snapshot written from a SnapshotView is mostly parent first) and go in by depth.
+   * A tree rebuilt from a snapshot; the records are copied. `nodes` may also be a function that feeds each node
+   * to `load` (a decoder's loop, without an iterator's result and tuple per node). Nodes may come in any order:
+   * those whose parent has not come yet wait until the end (few: a snapshot written from a SnapshotView is
+   * mostly parent first) and go in by depth.
    */
   static restore(snapshot: {
     lastProcessedZxid: bigint;
     sessions: Iterable<readonly [bigint, SessionRecord]>;
-    nodes: Iterable<readonly [string, NodeRecord]>;
-    /** The records are the tree's from now on (a decoded snapshot): their stat objects are kept, not copied. */
-    ownsRecords?: boolean;
+    nodes:
+      Iterable<readonly [string, NodeRecord]> | ((load: (path: string, rec: NodeRecord) => void) => void);
   }): DataTree {
     const tree = new DataTree();
-    const owns = snapshot.ownsRecords === true;
-    const early: (readonly [string, NodeRecord])[] = [];
-    for (const entry of snapshot.nodes) {
-      const [path, rec] = entry;
-      if (tree.nodeMap.has(parentOf(path)) || path === rootPath) tree.loadNode(path, rec, owns);
-      else early.push(entry);
-    }
+    const early: [string, NodeRecord][] = [];
+    const load = (path: string, rec: NodeRecord): void => {
+      if (tree.tryLoadNode(path, rec)) return;
+      // The record may be the decoder's scratch: keep a copy (its data stays valid until restore returns).
+      early.push([path, { data: rec.data, acl: rec.acl, stat: copyStat(rec.stat), kind: rec.kind }]);
+    };
+    const nodes = snapshot.nodes;
+    if (typeof nodes === "function") nodes(load);
+    else for (const [path, rec] of nodes) load(path, rec);
     if (early.length > 0) {
       const depth = (p: string): number => {
         let d = 0;
@@ -688,7 +819,7 @@ export class DataTree {
         return d;
       };
       early.sort((a, b) => depth(a[0]) - depth(b[0]));
-      for (const [path, rec] of early) tree.loadNode(path, rec, owns);
+      for (const [path, rec] of early) tree.loadNode(path, rec);
     }
     tree.quotas.setup();
     for (const [id, session] of snapshot.sessions) tree.sessions.set(id, session);

@@ -17,7 +17,7 @@ import { OpCode, Perms } from "../protocol/opcodes.js";
 import { Code } from "../protocol/error-codes.js";
 import { assert } from "../base/assert.js";
 import { checkACL, fixupACL } from "./acl.js";
-import { createStat, type DataTree, type StatPersisted } from "./data-tree.js";
+import { copyStat, createStat, type DataTree, type StatPersisted } from "./data-tree.js";
 import { ephemeralOwnerFor, ttlMax } from "../protocol/ephemeral-type.js";
 import { formatSequence, isSpecialPath, rootPath, validatePath } from "./path.js";
 import { StatsTrack, checkQuota, limitPath, statPath, type QuotaExceeded } from "./quota.js";
@@ -426,7 +426,7 @@ export class Preparer {
     return {
       zxid: -1n,
       path: p,
-      stat: { ...n.stat },
+      stat: copyStat(n.stat),
       childCount: n.children.size,
       acl: n.acl,
       kind: n.kind,

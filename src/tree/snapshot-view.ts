@@ -3,7 +3,7 @@
 // handed out yet, it keeps that node as it was (a pre-image). Pure: no I/O, no clock.
 import type { ACL } from "../protocol/types.js";
 import { assert } from "../base/assert.js";
-import type { DataNode, SessionRecord, StatPersisted } from "./data-tree.js";
+import { copyStat, type DataNode, type SessionRecord, type StatPersisted } from "./data-tree.js";
 
 /** A node as it was when the view was opened. `stat` is not to be mutated. */
 export type VisitNode = (
@@ -57,7 +57,7 @@ export class SnapshotView {
   preserve(path: string, node: DataNode): void {
     if (node.snapshotMark === this.mark) return;
     node.snapshotMark = this.mark;
-    this.preImages.push({ path, data: node.data, acl: node.acl, stat: { ...node.stat } });
+    this.preImages.push({ path, data: node.data, acl: node.acl, stat: copyStat(node.stat) });
   }
 
   /** Called by the tree for a node created while the view is open: the view never hands it out. */
