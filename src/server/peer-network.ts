@@ -38,6 +38,9 @@ class Outbound {
   socket: Socket | null = null;
   connected = false;
   queued: Uint8Array[] = [];
+  /** Frames sent this turn of the event loop, written together at its end. */
+  pending: Uint8Array[] = [];
+  pendingBytes = 0;
   delayMs = reconnectDelayMinMs;
   timer: NodeJS.Timeout | null = null;
   dropped = 0;
@@ -49,6 +52,7 @@ export class PeerNetwork {
   private readonly outbound = new Map<number, Outbound>();
   private readonly inbound = new Set<Socket>();
   private stopped = false;
+  private flushScheduled = false;
 
   constructor(private readonly opts: PeerNetworkOptions) {
     this.server =
@@ -85,11 +89,17 @@ export class PeerNetwork {
     const o = this.outbound.get(to);
     if (o === undefined || this.stopped) return;
     if (o.connected && o.socket !== null) {
-      if (o.socket.writableLength + frame.length > peerSendQueueBytesMax) {
+      if (o.socket.writableLength + o.pendingBytes + frame.length > peerSendQueueBytesMax) {
         o.dropped++;
         return;
       }
-      o.socket.write(frame);
+      o.pending.push(frame);
+      o.pendingBytes += frame.length;
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // Once per turn of the event loop: a group commit's proposals and commits leave in one write per peer.
+        setImmediate(() => this.flush());
+      }
       return;
     }
     if (o.queued.length >= peerConnectingFramesMax) {
@@ -97,6 +107,25 @@ export class PeerNetwork {
       return;
     }
     o.queued.push(frame);
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    for (const o of this.outbound.values()) {
+      if (o.pending.length === 0) continue;
+      const frames = o.pending;
+      o.pending = [];
+      o.pendingBytes = 0;
+      const socket = o.socket;
+      if (!o.connected || socket === null || this.stopped) continue; // lost meanwhile: as if sent and lost
+      if (frames.length === 1) {
+        socket.write(frames[0]!);
+        continue;
+      }
+      socket.cork(); // one writev for the lot, without copying a large frame
+      for (const f of frames) socket.write(f);
+      socket.uncork();
+    }
   }
 
   /** Which peers have an outbound connection up (for diagnostics). */
@@ -139,6 +168,8 @@ export class PeerNetwork {
       o.socket = null;
       o.connected = false;
       o.queued = []; // stale by the time we reconnect; consensus resends what matters
+      o.pending = [];
+      o.pendingBytes = 0;
       if (this.stopped) return;
       o.timer = setTimeout(() => this.dial(o), o.delayMs);
       o.timer.unref();
