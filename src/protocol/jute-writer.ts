@@ -50,9 +50,12 @@ export class JuteWriter {
   private view: DataView;
   private pos = 0;
   private readonly framed: boolean;
+  /** Its buffer is its own, never a slab's (so reset() may write over it). */
+  private readonly ownBuffer: boolean;
 
   constructor(initialCapacity = initialCapacityDefault, framed = false) {
     assert(Number.isInteger(initialCapacity) && initialCapacity >= 8, `bad capacity ${initialCapacity}`);
+    this.ownBuffer = initialCapacity > slabTakeMax;
     this.bytes = take(initialCapacity);
     this.view = viewOf(this.bytes);
     this.framed = framed;
@@ -145,6 +148,15 @@ export class JuteWriter {
     assert(this.framed, "finishFrame() on a writer made without JuteWriter.frame()");
     this.view.setInt32(0, this.pos - 4);
     return this.release();
+  }
+
+  /**
+   * Starts over at the beginning of the same buffer, so a stream of chunks needs one buffer: what finish()
+   * returned is overwritten by later writes. Only for an unframed writer made with more than 4 KiB.
+   */
+  reset(): void {
+    assert(this.ownBuffer && !this.framed, "reset() needs an unframed writer with a buffer of its own");
+    this.pos = 0;
   }
 
   /** The written bytes; the unused rest of a slab's tail goes back to the slab (rounded up to 8). */

@@ -34,17 +34,23 @@ export function serializeTree(tree: DataTree): Uint8Array[] {
 /**
  * The snapshot payload of `view`, serialised a slice of about sliceMs at a time with the event loop handed back
  * between slices, so txns go on applying meanwhile (the view keeps what they change as it was). Closes the view
- * when done or abandoned; the caller opens it at the point the snapshot is of.
+ * when done or abandoned; the caller opens it at the point the snapshot is of. Each chunk is valid only until the
+ * next one is asked for: use it (write it, copy it) first.
  */
 export async function* streamTree(view: SnapshotView): AsyncGenerator<Uint8Array> {
   try {
-    const out = new PayloadWriter(view.head);
+    // One buffer for the whole stream: each chunk is handed out, and written over only once the consumer
+    // asks for the next (a snapshot of a large tree would otherwise leave hundreds of MiB to the allocator).
+    const out = new PayloadWriter(view.head, true);
     for (;;) {
       const deadline = performance.now() + sliceMs;
       let done = false;
       while (!done && performance.now() < deadline) done = view.next(nodesPerLook, out.visit);
       if (done) break;
-      yield* out.takeFull();
+      if (out.length >= chunkBytes) {
+        yield out.cut();
+        out.reset();
+      }
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     yield* out.finish();
@@ -53,14 +59,20 @@ export async function* streamTree(view: SnapshotView): AsyncGenerator<Uint8Array
   }
 }
 
-/** Writes a payload into chunks of about chunkBytes: the header, sessions and ACL lists at once, nodes as visited. */
+/**
+ * Writes a payload into chunks of about chunkBytes: the header, sessions and ACL lists at once, nodes as visited.
+ * A streaming writer (`streaming`) keeps one buffer and leaves cutting chunks to its caller (cut, reset).
+ */
 export class PayloadWriter {
   private readonly chunks: Uint8Array[] = [];
   private w = new JuteWriter(chunkBytes + 4096);
   /** ACL lists are shared between nodes (AclCache): written once, referred to by index (ReferenceCountedACLCache). */
   private readonly aclIndex = new Map<readonly ACL[], number>();
 
-  constructor(head: SnapshotHead) {
+  constructor(
+    head: SnapshotHead,
+    private readonly streaming = false,
+  ) {
     const w = this.w;
     w.writeInt(payloadVersion);
     w.writeLong(head.zxid);
@@ -91,9 +103,20 @@ export class PayloadWriter {
     this.roll();
   };
 
-  /** The chunks filled so far. */
-  takeFull(): Uint8Array[] {
-    return this.chunks.splice(0);
+  /** Bytes in the current chunk. */
+  get length(): number {
+    return this.w.length;
+  }
+
+  /** A streaming writer's bytes so far, valid until reset(). */
+  cut(): Uint8Array {
+    assert(this.streaming, "cut() is for a streaming writer");
+    return this.w.finish();
+  }
+
+  /** After cut(): the next bytes go to the start of the same buffer. */
+  reset(): void {
+    this.w.reset();
   }
 
   /** Ends the payload; the chunks not taken yet. */
@@ -104,7 +127,7 @@ export class PayloadWriter {
   }
 
   private roll(): void {
-    if (this.w.length >= chunkBytes) {
+    if (!this.streaming && this.w.length >= chunkBytes) {
       this.chunks.push(this.w.finish());
       this.w = new JuteWriter(chunkBytes + 4096);
     }

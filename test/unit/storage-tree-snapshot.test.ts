@@ -2,7 +2,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DataTree } from "../../src/tree/data-tree.js";
-import { PayloadWriter, serializeTree, deserializeTree } from "../../src/storage/tree-snapshot.js";
+import {
+  PayloadWriter,
+  serializeTree,
+  deserializeTree,
+  streamTree,
+} from "../../src/storage/tree-snapshot.js";
 import type { SnapshotView } from "../../src/tree/snapshot-view.js";
 import { CorruptLogError } from "../../src/base/errors.js";
 import type { Txn, TxnBody } from "../../src/protocol/types.js";
@@ -211,3 +216,28 @@ function serializeFromView(
     between();
   return out.finish();
 }
+
+test("streamTree hands out chunks of one reused buffer while the tree changes, and they add up to the tree when opened", async () => {
+  const tree = new DataTree();
+  tree.apply(create("/s", null, "persistent"));
+  for (let i = 0; i < 40_000; i++)
+    tree.apply(create(`/s/node-${i}`, new Uint8Array(40).fill(i & 0xff), "persistent"));
+  const expected = tree.digest();
+  const copies: Uint8Array[] = [];
+  const buffers = new Set<ArrayBufferLike>();
+  let changes = 0;
+  for await (const chunk of streamTree(tree.openSnapshotView())) {
+    copies.push(chunk.slice());
+    buffers.add(chunk.buffer);
+    // Between chunks, change nodes the stream may not have reached yet.
+    for (let k = 0; k < 500; k++, changes++) {
+      const path = `/s/node-${(changes * 7919) % 40_000}`;
+      tree.apply(txn({ type: "setData", path, data: new Uint8Array([1]), version: 1 }, OpCode.setData));
+    }
+  }
+  assert.ok(copies.length >= 3, `${copies.length} chunks`);
+  assert.ok(buffers.size < copies.length, "the chunks share a buffer");
+  assert.notEqual(tree.digest(), expected);
+  assert.equal(deserializeTree(concat(copies), "snap").digest(), expected);
+  tree.openSnapshotView().close(); // the stream closed its view
+});
