@@ -171,6 +171,11 @@ export function compareWorkloads(
 export const treeFigures = [
   ["rssPerZnodeBytes", "RSS growth per znode, after loading"],
   ["rssPerZnodeRestartedBytes", "RSS per znode, after a restart"],
+  ["rssPerZnodeSettledBytes", "RSS per znode, after loading, once V8 collected while idle (Corral only)"],
+  [
+    "rssPerZnodeRestartedSettledBytes",
+    "RSS per znode, after a restart, once V8 collected while idle (Corral only)",
+  ],
   ["heapPerZnodeBytes", "JVM heap in use per znode, after loading (ZooKeeper only)"],
   ["heapPerZnodeRestartedBytes", "JVM heap in use per znode, after a restart (ZooKeeper only)"],
   ["snapshotBytes", "newest snapshot after the restart"],

@@ -264,6 +264,35 @@ export function rssBytes(pid: number | undefined): number | undefined {
 }
 
 /**
+ * A Node server's RSS once V8 has collected on its own: the lowest RSS seen while the server sits idle for up to
+ * `maxMs`, ending early once it has dropped by a tenth and then held for `holdMs`. V8's memory reducer runs full
+ * collections and gives pages back some 20 s after activity stops; nothing outside the process can ask for one
+ * sooner, as `jcmd GC.run` does for a JVM. Undefined when RSS cannot be read.
+ */
+export async function settledRssBytes(
+  pid: number | undefined,
+  maxMs = 45_000,
+  holdMs = 3_000,
+): Promise<number | undefined> {
+  const first = rssBytes(pid);
+  if (first === undefined) return undefined;
+  let low = first;
+  let lowSince = performance.now();
+  const deadline = performance.now() + maxMs;
+  while (performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = rssBytes(pid);
+    if (now === undefined) return undefined;
+    if (now < low * 0.99) {
+      low = now;
+      lowSince = performance.now();
+    }
+    if (low < first * 0.9 && performance.now() - lowSince >= holdMs) break;
+  }
+  return low;
+}
+
+/**
  * A JVM's heap in use after a full collection, in bytes (`jcmd <pid> GC.run`, then the "used" of
  * `GC.heap_info`): what ZooKeeper's own sizing advice counts per znode, where RSS also holds the collector's
  * headroom up to -Xmx. Undefined when the pid is not a JVM or jcmd cannot reach it.

@@ -6,6 +6,7 @@ import { LatencyHistogram, type LatencySummary } from "./histogram.js";
 import {
   dirBytes,
   javaHeapUsedBytes,
+  settledRssBytes,
   newestSnapshot,
   processesCpuMs,
   rssBytes,
@@ -477,6 +478,8 @@ async function runLargeTree(o: WorkloadOptions): Promise<WorkloadResult> {
     rssPerZnodeBytes: null,
     rssRestartedBytes: null,
     rssPerZnodeRestartedBytes: null,
+    rssPerZnodeSettledBytes: null,
+    rssPerZnodeRestartedSettledBytes: null,
     heapPerZnodeBytes: null,
     heapPerZnodeRestartedBytes: null,
     snapshotBytes: null,
@@ -484,9 +487,13 @@ async function runLargeTree(o: WorkloadOptions): Promise<WorkloadResult> {
     restartMs: null,
     shutdownMs: null,
   };
-  // Only a JVM has a heap to ask about from outside (RSS stays the figure both servers have).
+  // Only a JVM has a heap to ask about from outside (RSS stays the figure both servers have); a Node server's
+  // counterpart, memory after a full collection, is its RSS once V8 has collected while idle.
   const heapUsed = (): number | undefined =>
     o.server?.kind === "zookeeper" ? javaHeapUsedBytes(o.server.pid) : undefined;
+  const settledRss = async (): Promise<number | null> =>
+    o.server?.kind === "corral" ? ((await settledRssBytes(o.server.pid)) ?? null) : null;
+  let rssSettled: number | null = null;
   let heapBefore: number | undefined;
   let heapLoaded: number | undefined;
   let loop: LoopResult;
@@ -516,9 +523,11 @@ async function runLargeTree(o: WorkloadOptions): Promise<WorkloadResult> {
   } finally {
     await closeAll(clients);
   }
+  rssSettled = await settledRss();
   const perZnode = (after: number | null): number | null =>
     after === null || extra.rssBeforeBytes === null ? null : (after - extra.rssBeforeBytes) / o.znodes;
   extra.rssPerZnodeBytes = perZnode(extra.rssLoadedBytes);
+  extra.rssPerZnodeSettledBytes = perZnode(rssSettled);
   const heapPerZnode = (after: number | undefined): number | null =>
     after === undefined || heapBefore === undefined ? null : (after - heapBefore) / o.znodes;
   extra.heapPerZnodeBytes = heapPerZnode(heapLoaded);
@@ -541,6 +550,7 @@ async function runLargeTree(o: WorkloadOptions): Promise<WorkloadResult> {
     }
     extra.rssRestartedBytes = rssBytes(server.pid) ?? null;
     extra.rssPerZnodeRestartedBytes = perZnode(extra.rssRestartedBytes);
+    extra.rssPerZnodeRestartedSettledBytes = perZnode(await settledRss());
     extra.heapPerZnodeRestartedBytes = heapPerZnode(heapUsed());
     extra.snapshotBytes = newestSnapshot(server.dataDir)?.bytes ?? null;
     extra.dataDirBytes = dirBytes(server.dataDir);

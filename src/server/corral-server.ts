@@ -41,7 +41,8 @@ import { quotaExceededMessage } from "../tree/quota.js";
 import { DigestMd5Server, SaslAuthError } from "./sasl-digest-md5.js";
 import { loadServerCredentials } from "./jaas-config.js";
 import { SecureClientListener, clientCertIds, peerTls, type PeerTls } from "./tls-config.js";
-import { connectionRequestsOutstandingMax } from "../base/limits.js";
+import { connectionRequestsOutstandingMax, idleCollectAfterMs } from "../base/limits.js";
+import { IdleCollector, loadCollector } from "./idle-collector.js";
 
 interface SessionState {
   id: bigint;
@@ -163,6 +164,8 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
   traceMask = defaultTraceMask;
   // ServerStats
   packetsReceived = 0;
+  /** Requests other than pings, and txns applied: the idle collector waits for this to stop moving. */
+  private activity = 0;
   packetsSent = 0;
   latencyMinMs = Number.MAX_SAFE_INTEGER;
   latencyMaxMs = 0;
@@ -274,6 +277,17 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     this.timers.push(setInterval(() => this.cleanContainers(), c.containerCheckIntervalMs));
     if (c.autopurgePurgeInterval > 0) {
       this.timers.push(setInterval(() => void this.purge(), c.autopurgePurgeInterval * 3600_000));
+    }
+    const collect = loadCollector();
+    if (collect !== undefined) {
+      const idle = new IdleCollector(collect, () => this.activity);
+      this.timers.push(
+        setInterval(() => {
+          const started = performance.now();
+          if (idle.check())
+            this.logger.debug({ ms: performance.now() - started }, "collected garbage while idle");
+        }, idleCollectAfterMs),
+      );
     }
     for (const t of this.timers) t.unref();
     if (c.metricsProviderClassName !== undefined) {
@@ -491,6 +505,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
       }
     }
     this.txnsSinceSnapshot++;
+    this.activity++;
     if (this.txnsSinceSnapshot >= this.config.snapCount && !this.snapshotInFlight) void this.snapshot();
   }
 
@@ -807,6 +822,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     const { xid, op, request } = decoded;
     const ctx: SessionContext = { sessionId: s.id, authInfo: s.auth.ids, watcherId: conn.id };
     conn.requestStarted(Date.now());
+    if (request.type !== "ping") this.activity++;
     switch (request.type) {
       case "ping":
         this.pipeline.submitLocal(s.id, xid, op, () =>
