@@ -17,7 +17,7 @@ const payloadVersion = 3;
 /** Chunks handed to the file writer: big enough to amortise, small enough not to double a huge buffer. */
 const chunkBytes = 1 << 20;
 /** streamTree hands the event loop back after this long of serialising (ms). */
-const sliceMs = 2;
+const sliceMs = 0.5;
 /** Nodes serialised between two looks at the clock. */
 const nodesPerLook = 128;
 
