@@ -38,7 +38,7 @@ class Outbound {
   socket: Socket | null = null;
   connected = false;
   queued: Uint8Array[] = [];
-  /** Frames sent this turn of the event loop, written together at its end. */
+  /** Frames sent in the current task, written together at its end. */
   pending: Uint8Array[] = [];
   pendingBytes = 0;
   delayMs = reconnectDelayMinMs;
@@ -97,8 +97,9 @@ export class PeerNetwork {
       o.pendingBytes += frame.length;
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        // Once per turn of the event loop: a group commit's proposals and commits leave in one write per peer.
-        setImmediate(() => this.flush());
+        // At the end of the current task: what one Ready sends (a group commit's proposals, commits, acks)
+        // leaves in one write per peer, without waiting for another turn of the event loop.
+        queueMicrotask(() => this.flush());
       }
       return;
     }
