@@ -12,6 +12,7 @@ import type { SnapshotView } from "../../src/tree/snapshot-view.js";
 import { CorruptLogError } from "../../src/base/errors.js";
 import type { Txn, TxnBody } from "../../src/protocol/types.js";
 import { OpCode } from "../../src/protocol/opcodes.js";
+import { concatBytes } from "../helpers/bytes.js";
 
 const acl = [{ perms: 31, id: { scheme: "world", id: "anyone" } }];
 let zxid = 0n;
@@ -40,16 +41,6 @@ const create = (
     owner,
   );
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
 test("a snapshot round trip keeps the tree's digest, null data, node kinds and sessions", () => {
   const tree = new DataTree();
   tree.apply(
@@ -63,7 +54,7 @@ test("a snapshot round trip keeps the tree's digest, null data, node kinds and s
   tree.apply(create("/empty", new Uint8Array(0), "persistent"));
   tree.apply(create("/box", new Uint8Array([1]), "container"));
   tree.apply(create("/eph", new Uint8Array([2, 3]), "ephemeral", 7n));
-  const copy = deserializeTree(concat(serializeTree(tree)), "snap");
+  const copy = deserializeTree(concatBytes(serializeTree(tree)), "snap");
   assert.equal(copy.digest(), tree.digest());
   assert.equal(copy.getData("/null")!.data, null);
   assert.deepEqual(copy.getData("/empty")!.data, new Uint8Array(0));
@@ -76,7 +67,7 @@ test("a snapshot round trip keeps the tree's digest, null data, node kinds and s
 test("a snapshot payload cut short is corruption naming the file", () => {
   const tree = new DataTree();
   tree.apply(create("/a", new Uint8Array([1]), "persistent"));
-  const bytes = concat(serializeTree(tree));
+  const bytes = concatBytes(serializeTree(tree));
   assert.throws(
     () => deserializeTree(bytes.subarray(0, bytes.length - 3), "snapshot.5"),
     (e: unknown) => e instanceof CorruptLogError && e.file === "snapshot.5",
@@ -163,7 +154,7 @@ test("a snapshot taken from a view while txns apply is exactly the tree when the
     view.close();
     assert.notEqual(tree.digest(), expected, `seed ${seed}: txns applied while the view was open`);
     assert.equal(new Set(visited).size, visited.length, `seed ${seed}: no node twice`);
-    const copy = deserializeTree(concat(chunks), "snap");
+    const copy = deserializeTree(concatBytes(chunks), "snap");
     assert.equal(copy.lastProcessedZxid, zxidAtOpen);
     assert.equal(copy.digest(), expected, `seed ${seed}: the state when the view opened`);
   }
@@ -187,7 +178,7 @@ test("a view keeps a node's pre-image when it changes before being handed out, a
   view.close();
   assert.ok(order.indexOf("/a/b/c") < order.indexOf("/a/b"), order.join());
   assert.ok(!order.includes("/a/new"));
-  assert.equal(deserializeTree(concat(chunks), "snap").digest(), expected);
+  assert.equal(deserializeTree(concatBytes(chunks), "snap").digest(), expected);
   // After close the tree keeps no pre-images and a new view can open.
   tree.openSnapshotView().close();
 });
@@ -195,7 +186,7 @@ test("a view keeps a node's pre-image when it changes before being handed out, a
 test("payloads of versions 2 (parent first) still load", () => {
   const tree = new DataTree();
   tree.apply(create("/a", new Uint8Array([1]), "persistent"));
-  const bytes = concat(serializeTree(tree));
+  const bytes = concatBytes(serializeTree(tree));
   new DataView(bytes.buffer, bytes.byteOffset).setInt32(0, 2);
   assert.equal(deserializeTree(bytes, "snap").digest(), tree.digest());
 });
@@ -238,6 +229,6 @@ test("streamTree hands out chunks of one reused buffer while the tree changes, a
   assert.ok(copies.length >= 3, `${copies.length} chunks`);
   assert.ok(buffers.size < copies.length, "the chunks share a buffer");
   assert.notEqual(tree.digest(), expected);
-  assert.equal(deserializeTree(concat(copies), "snap").digest(), expected);
+  assert.equal(deserializeTree(concatBytes(copies), "snap").digest(), expected);
   tree.openSnapshotView().close(); // the stream closed its view
 });

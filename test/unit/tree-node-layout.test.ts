@@ -7,6 +7,7 @@ import type { ACL, Txn } from "../../src/protocol/types.js";
 import { DataArena, arenaValueBytesMax } from "../../src/tree/data-arena.js";
 import { DataNode, DataTree, createStat } from "../../src/tree/data-tree.js";
 import { deserializeTree, serializeTree } from "../../src/storage/tree-snapshot.js";
+import { concatBytes } from "../helpers/bytes.js";
 
 const open: ACL[] = [{ perms: Perms.ALL, id: { scheme: "world", id: "anyone" } }];
 
@@ -24,16 +25,6 @@ function create(zxid: bigint, path: string, data: Uint8Array | null, time = 1_00
       ttl: 0n,
     },
   };
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 test("the arena copies small values into one shared chunk and keeps nothing of the source buffer", () => {
@@ -109,7 +100,7 @@ test("a snapshot loads back to the same tree, data copied out of the payload", (
   t.apply(create(60n, "/p/big", new Uint8Array(arenaValueBytesMax + 10).fill(3), 11n));
   t.apply(create(61n, "/p/empty", new Uint8Array(0), 11n));
   t.lastProcessedZxid = 61n;
-  const payload = concat(serializeTree(t));
+  const payload = concatBytes(serializeTree(t));
   const copy = deserializeTree(payload, "snap");
   payload.fill(0);
   assert.equal(copy.digest(), t.digest());
