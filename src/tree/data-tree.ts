@@ -227,6 +227,36 @@ export function statOfNode(n: DataNode): Stat {
 
 const emptyData = new Uint8Array(0);
 
+interface SortedChildren {
+  cversion: number;
+  pzxid: bigint;
+  size: number;
+  names: string[];
+}
+
+/**
+ * Sorted child names per node, reused by later reads while the node's children stay the same: applying a
+ * create moves the parent's cversion and a delete its pzxid (and either changes the count), so the key
+ * (cversion, pzxid, size) changes with every change a reader can see. A node replaced by a snapshot load is a
+ * new object, a new key. The arrays are shared between replies: never mutate one.
+ */
+const sortedChildrenCache = new WeakMap<DataNode, SortedChildren>();
+
+/** Child lists shorter than this are sorted each time: caching them costs more than it saves. */
+const sortedChildrenCacheMin = 16;
+
+function sortedChildren(n: DataNode): string[] {
+  const { cversion, pzxid } = n.stat;
+  const size = n.children.size;
+  if (size < sortedChildrenCacheMin) return [...n.children].sort();
+  const hit = sortedChildrenCache.get(n);
+  if (hit !== undefined && hit.cversion === cversion && hit.pzxid === pzxid && hit.size === size)
+    return hit.names;
+  const names = [...n.children].sort();
+  sortedChildrenCache.set(n, { cversion, pzxid, size, names });
+  return names;
+}
+
 export class DataTree {
   readonly watches = new WatchRegistry();
   /** The zxid of the last txn applied (ZooKeeper's lastProcessedZxid); a multi counts once, after all its ops. */
@@ -322,11 +352,12 @@ export class DataTree {
    * DataTree.getChildren. Children come sorted (UTF-16 code unit order, as Java's String.compareTo): ZooKeeper
    * returns HashSet order, which clients must not rely on; sorted is stable across servers and restarts.
    */
+  /** The children's names sorted; the array may be shared with other readers: never mutate it. */
   getChildren(path: string, watcher?: WatcherId): { children: string[]; stat: Stat } | undefined {
     const n = this.getNode(path);
     if (n === undefined) return undefined;
     if (watcher !== undefined) this.watches.addChildWatch(path, watcher);
-    return { children: [...n.children].sort(), stat: statOfNode(n) };
+    return { children: sortedChildren(n), stat: statOfNode(n) };
   }
 
   getACL(path: string): { acl: readonly ACL[]; stat: Stat } | undefined {

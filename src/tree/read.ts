@@ -13,7 +13,7 @@ import type {
 import { OpCode, Perms } from "../protocol/opcodes.js";
 import { Code } from "../protocol/error-codes.js";
 import { checkACL, clientInfos, maskDigests } from "./acl.js";
-import { statOfNode, type DataNode, type DataTree } from "./data-tree.js";
+import type { DataTree } from "./data-tree.js";
 import type { WatcherId } from "./watch-registry.js";
 
 export interface ReadAuth {
@@ -144,43 +144,9 @@ function getChildren(
   req: PathWatchRequest,
   watcherId: WatcherId,
 ): Got<{ children: string[]; stat: Stat }> {
-  const n = tree.getNode(req.path);
-  if (n === undefined) return { err: Code.noNode };
-  const err = checkACL(n.acl, Perms.READ, auth.authInfo, auth.superDigestId);
+  const err = withReadAccess(tree, auth, req);
   if (err !== Code.ok) return { err };
-  // As DataTree.getChildren (watch, then the sorted names and the Stat), with the sorted names reused.
-  if (req.watch) tree.watches.addChildWatch(req.path, watcherId);
-  return { err, value: { children: sortedChildren(n), stat: statOfNode(n) } };
-}
-
-interface SortedChildren {
-  cversion: number;
-  pzxid: bigint;
-  size: number;
-  names: string[];
-}
-
-/**
- * Sorted child names per node, reused by later reads while the node's children stay the same: applying a
- * create moves the parent's cversion and a delete its pzxid (and either changes the count), so the key
- * (cversion, pzxid, size) changes with every change a reader can see. A node replaced by a snapshot load is a
- * new object, a new key. The arrays are shared between replies: never mutate one.
- */
-const sortedChildrenCache = new WeakMap<DataNode, SortedChildren>();
-
-/** Child lists shorter than this are sorted each time: caching them costs more than it saves. */
-const sortedChildrenCacheMin = 16;
-
-function sortedChildren(n: DataNode): string[] {
-  const { cversion, pzxid } = n.stat;
-  const size = n.children.size;
-  if (size < sortedChildrenCacheMin) return [...n.children].sort();
-  const hit = sortedChildrenCache.get(n);
-  if (hit !== undefined && hit.cversion === cversion && hit.pzxid === pzxid && hit.size === size)
-    return hit.names;
-  const names = [...n.children].sort();
-  sortedChildrenCache.set(n, { cversion, pzxid, size, names });
-  return names;
+  return { err, value: tree.getChildren(req.path, req.watch ? watcherId : undefined)! };
 }
 
 /** NoNode, then READ on the node (handleGetDataRequest / handleGetChildrenRequest order). */

@@ -661,3 +661,23 @@ test("nodes() lists parents before children", () => {
   const paths = [...h.tree.nodes()].map(([p]) => p);
   assert.deepEqual(paths, ["/", "/a", "/a/z", "/b", "/zookeeper", "/zookeeper/config", "/zookeeper/quota"]);
 });
+
+test("getChildren of a large node follows every create and delete (the sorted list is reused only while unchanged)", () => {
+  const h = ready();
+  h.write(S1, create("/big"));
+  const names = Array.from({ length: 40 }, (_, i) => `c${String(i).padStart(2, "0")}`);
+  for (const n of names) assert.equal(h.write(S1, create(`/big/${n}`)).err, Code.ok);
+  const first = h.tree.getChildren("/big")!.children;
+  assert.deepEqual(first, names);
+  assert.equal(h.tree.getChildren("/big")!.children, first, "unchanged: the same sorted list");
+  h.write(S1, del("/big/c07"));
+  assert.deepEqual(
+    h.tree.getChildren("/big")!.children,
+    names.filter((n) => n !== "c07"),
+  );
+  // A delete and a create in a row keep the count: the list must still change.
+  h.write(S1, del("/big/c08"));
+  h.write(S1, create("/big/c99"));
+  const expected = names.filter((n) => n !== "c07" && n !== "c08").concat("c99");
+  assert.deepEqual(h.tree.getChildren("/big")!.children, expected);
+});
