@@ -21,8 +21,12 @@ test("collects once a whole period passes without progress after some, and not a
   assert.equal(collections, 2);
 });
 
-test("V8's collector can be loaded at run time and runs", () => {
+test("V8's collector can be loaded at run time and frees what nothing holds", async () => {
   const collect = loadCollector();
   assert.ok(collect !== undefined);
+  const ref = new WeakRef({ payload: new Array<number>(1000).fill(1) });
+  // A WeakRef's target lives at least until the current job ends.
+  await new Promise<void>((resolve) => setImmediate(resolve));
   collect();
+  assert.equal(ref.deref(), undefined);
 });
