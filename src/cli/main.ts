@@ -25,12 +25,29 @@ commands:
                       put a backup into an empty data dir for corral server to start from
 `;
 
+const serverUsage = "usage: corral server [zoo.cfg] [--log-format json|pretty]\n";
+
 async function runServer(args: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { "log-format": { type: "string" } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { "log-format": { type: "string" }, help: { type: "boolean", short: "h" } },
+    });
+  } catch (e) {
+    process.stderr.write(`corral server: ${(e as Error).message}\n${serverUsage}`);
+    return 2;
+  }
+  const { positionals, values } = parsed;
+  if (values.help === true) {
+    process.stdout.write(serverUsage);
+    return 0;
+  }
+  if (positionals.length > 1) {
+    process.stderr.write(`corral server: one config file at most\n${serverUsage}`);
+    return 2;
+  }
   let config: ServerConfig;
   let logger: Logger;
   try {

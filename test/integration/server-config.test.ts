@@ -41,3 +41,23 @@ test("a port out of range stops start-up naming the key", () => {
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /clientPort/);
 });
+
+test("an unknown option or a second file stops start-up with the usage, not a stack trace; --help prints it", () => {
+  for (const args of [["--bogus"], ["a.cfg", "b.cfg"]]) {
+    const r = spawnSync(process.execPath, [corralBin, "server", ...args], {
+      cwd: repoRoot,
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    assert.equal(r.status, 2, args.join(" "));
+    assert.match(r.stderr, /^corral server: .*\nusage: corral server/);
+    assert.doesNotMatch(r.stderr, /at .*\.js:\d+/);
+  }
+  const help = spawnSync(process.execPath, [corralBin, "server", "--help"], {
+    cwd: repoRoot,
+    encoding: "utf8",
+    timeout: 20_000,
+  });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /^usage: corral server/);
+});
