@@ -264,15 +264,16 @@ export function rssBytes(pid: number | undefined): number | undefined {
 }
 
 /**
- * A Node server's RSS once V8 has collected on its own: the lowest RSS seen while the server sits idle for up to
- * `maxMs`, ending early once it has dropped by a tenth and then held for `holdMs`. V8's memory reducer runs full
- * collections and gives pages back some 20 s after activity stops; nothing outside the process can ask for one
- * sooner, as `jcmd GC.run` does for a JVM. Undefined when RSS cannot be read.
+ * A Node server's RSS once it has collected on its own: the lowest RSS seen while the server sits idle for up to
+ * `maxMs`, ending early once it has dropped by a tenth and then held for `holdMs`. Corral's idle collector runs a
+ * full collection 5–10 s after activity stops and young ones in the following 5 s periods (the young generation
+ * shrinks at one of those); nothing outside the process can ask for one sooner, as `jcmd GC.run` does for a JVM.
+ * Undefined when RSS cannot be read.
  */
 export async function settledRssBytes(
   pid: number | undefined,
   maxMs = 45_000,
-  holdMs = 3_000,
+  holdMs = 12_000,
 ): Promise<number | undefined> {
   const first = rssBytes(pid);
   if (first === undefined) return undefined;

@@ -278,14 +278,15 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     if (c.autopurgePurgeInterval > 0) {
       this.timers.push(setInterval(() => void this.purge(), c.autopurgePurgeInterval * 3600_000));
     }
-    const collect = loadCollector();
-    if (collect !== undefined) {
-      const idle = new IdleCollector(collect, () => this.activity);
+    const collector = loadCollector();
+    if (collector !== undefined) {
+      const idle = new IdleCollector(collector, () => this.activity);
       this.timers.push(
         setInterval(() => {
           const started = performance.now();
-          if (idle.check())
-            this.logger.debug({ ms: performance.now() - started }, "collected garbage while idle");
+          const kind = idle.check();
+          if (kind !== null)
+            this.logger.debug({ kind, ms: performance.now() - started }, "collected garbage while idle");
         }, idleCollectAfterMs),
       );
     }

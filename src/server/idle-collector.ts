@@ -4,24 +4,38 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
-/** One full, synchronous collection. */
-export type Collect = () => void;
+/** Synchronous collections: the whole heap (compacting), or the young generation only (a few milliseconds). */
+export interface Collector {
+  full(): void;
+  young(): void;
+}
+
+/**
+ * Young collections after a full one, one per quiet period. V8 sizes the young generation by the allocation rate
+ * it saw at recent collections; the one right after a burst still sees the burst and keeps the young generation
+ * at its largest (32 MiB, all of it resident after a load). A later one sees the quiet and shrinks it.
+ */
+export const youngCollectionsAfterFull = 3;
 
 /** V8's gc(), made available at run time (as --expose-gc would); undefined where V8 refuses. */
-export function loadCollector(): Collect | undefined {
+export function loadCollector(): Collector | undefined {
   try {
     setFlagsFromString("--expose-gc");
     const gc: unknown = runInNewContext("gc");
     if (typeof gc !== "function") return undefined;
-    return () => {
-      // Compacting moves live objects out of sparse pages so that whole pages go back to the OS: after a long
-      // run of creates the old generation is mostly such pages.
-      setFlagsFromString("--compact-on-every-full-gc");
-      try {
-        (gc as () => unknown)();
-      } finally {
-        setFlagsFromString("--no-compact-on-every-full-gc");
-      }
+    const run = gc as (options?: { type: "minor" | "major" }) => unknown;
+    return {
+      full: () => {
+        // Compacting moves live objects out of sparse pages so that whole pages go back to the OS: after a long
+        // run of creates the old generation is mostly such pages.
+        setFlagsFromString("--compact-on-every-full-gc");
+        try {
+          run();
+        } finally {
+          setFlagsFromString("--no-compact-on-every-full-gc");
+        }
+      },
+      young: () => run({ type: "minor" }),
     };
   } catch {
     return undefined;
@@ -30,29 +44,38 @@ export function loadCollector(): Collect | undefined {
 
 /**
  * Looked at once a period: when the server's activity count (requests other than pings, txns applied) has not
- * moved for a whole period after it had moved (or since start), collects once. A collection of a large heap
- * stops the server for a while (about 0.9 s at a million znodes), so it must only happen when nothing is asked.
+ * moved for a whole period after it had moved (or since start), collects the whole heap once, then the young
+ * generation once per quiet period, `youngCollectionsAfterFull` times. A collection of a large heap stops the
+ * server for a while (about 0.9 s at a million znodes), so it must only happen when nothing is asked.
  */
 export class IdleCollector {
   private lastSeen: number | null = null;
   private dirty = true;
+  private youngLeft = 0;
 
   constructor(
-    private readonly collect: Collect,
+    private readonly collector: Collector,
     private readonly progress: () => number,
   ) {}
 
-  /** True when it collected. */
-  check(): boolean {
+  /** What it collected, if anything. */
+  check(): "full" | "young" | null {
     const now = this.progress();
     if (now !== this.lastSeen) {
       this.lastSeen = now;
       this.dirty = true;
-      return false;
+      this.youngLeft = 0;
+      return null;
     }
-    if (!this.dirty) return false;
-    this.dirty = false;
-    this.collect();
-    return true;
+    if (this.dirty) {
+      this.dirty = false;
+      this.youngLeft = youngCollectionsAfterFull;
+      this.collector.full();
+      return "full";
+    }
+    if (this.youngLeft === 0) return null;
+    this.youngLeft--;
+    this.collector.young();
+    return "young";
   }
 }

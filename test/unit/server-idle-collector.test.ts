@@ -1,32 +1,57 @@
-// The idle collector collects once after progress stops (and once after start), never while progress moves.
+// The idle collector collects the whole heap once after progress stops (and once after start), then the young
+// generation for a few quiet periods, never while progress moves.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { IdleCollector, loadCollector } from "../../src/server/idle-collector.js";
+import { getHeapSpaceStatistics } from "node:v8";
+import { IdleCollector, loadCollector, youngCollectionsAfterFull } from "../../src/server/idle-collector.js";
 
-test("collects once a whole period passes without progress after some, and not again until progress resumes", () => {
+test("a full collection once a whole period passes without progress, then young ones, and nothing while progress moves", () => {
   let activity = 5;
-  let collections = 0;
+  const done: string[] = [];
   const idle = new IdleCollector(
-    () => collections++,
+    { full: () => done.push("full"), young: () => done.push("young") },
     () => activity,
   );
-  assert.equal(idle.check(), false, "first look: the start counts as progress");
-  assert.equal(idle.check(), true, "a quiet period after start");
-  assert.equal(idle.check(), false, "still quiet: once is enough");
+  assert.equal(idle.check(), null, "first look: the start counts as progress");
+  assert.equal(idle.check(), "full", "a quiet period after start");
+  for (let i = 0; i < youngCollectionsAfterFull; i++)
+    assert.equal(idle.check(), "young", `quiet period ${i + 2}`);
+  assert.equal(idle.check(), null, "still quiet: enough");
   activity++;
-  assert.equal(idle.check(), false, "progress");
+  assert.equal(idle.check(), null, "progress");
+  assert.equal(idle.check(), "full", "quiet again");
   activity++;
-  assert.equal(idle.check(), false, "more progress");
-  assert.equal(idle.check(), true, "quiet again");
-  assert.equal(collections, 2);
+  assert.equal(idle.check(), null, "progress before the young collections");
+  activity++;
+  assert.equal(idle.check(), null, "more progress");
+  assert.equal(idle.check(), "full", "quiet again: the whole heap first");
+  assert.equal(idle.check(), "young");
+  assert.deepEqual(done, [
+    "full",
+    ...Array<string>(youngCollectionsAfterFull).fill("young"),
+    "full",
+    "full",
+    "young",
+  ]);
 });
 
-test("V8's collector can be loaded at run time and frees what nothing holds", async () => {
-  const collect = loadCollector();
-  assert.ok(collect !== undefined);
+test("V8's collector can be loaded at run time: full frees what nothing holds, young empties the young generation", async () => {
+  const collector = loadCollector();
+  assert.ok(collector !== undefined);
   const ref = new WeakRef({ payload: new Array<number>(1000).fill(1) });
   // A WeakRef's target lives at least until the current job ends.
   await new Promise<void>((resolve) => setImmediate(resolve));
-  collect();
+  collector.full();
   assert.equal(ref.deref(), undefined);
+
+  const youngUsed = (): number =>
+    getHeapSpaceStatistics().find((s) => s.space_name === "new_space")!.space_used_size;
+  let garbage: unknown[] = [];
+  for (let i = 0; i < 10_000; i++) garbage.push({ i });
+  garbage = [];
+  const before = youngUsed();
+  assert.ok(before > 200_000, `young generation holds ${before} bytes`);
+  collector.young();
+  assert.ok(youngUsed() < before / 2, `young generation: ${before} bytes, then ${youngUsed()}`);
+  assert.deepEqual(garbage, []);
 });
