@@ -61,6 +61,15 @@ export interface StatPersisted {
 const noChildren: ReadonlySet<string> = new Set<string>();
 /** Every node that no session owns shares this owner (most nodes). */
 const noOwner = 0n;
+/** DataNode's kind is kept as its index here. */
+const nodeKinds: readonly NodeKind[] = ["persistent", "ephemeral", "container", "ttl"];
+/** Snapshot marks stay below this (they share a small integer with the kind); the tree starts over at 1. */
+export const snapshotMarkLimit = 1 << 28;
+/** DataNode.dataSlice: the whole array. Otherwise start << sliceLengthBits | length. */
+const sliceWhole = -1;
+const sliceLengthBits = 12;
+const sliceLengthMask = (1 << sliceLengthBits) - 1;
+const sliceStartLimit = 1 << (30 - sliceLengthBits);
 
 /**
  * A znode. Its persisted stat lives in its own fields (`stat` is the node itself), a leaf shares one empty
@@ -80,20 +89,15 @@ export class DataNode implements StatPersisted {
   ephemeralOwner: bigint;
   pzxid: bigint;
   private childNames: Set<string> | null = null;
-  /** The SnapshotView that last handed this node out or kept its pre-image (0: none). */
-  snapshotMark = 0;
-  /** The data: `dataBytesLength` bytes of `dataBytes` from `dataBytesStart` (a DataArena chunk or its own array). */
+  /** snapshotMark × 4 + the kind's index in nodeKinds: one small integer instead of two fields. */
+  private markAndKind: number;
+  /** The data: all of `dataBytes`, or the slice `dataSlice` encodes (sliceWhole, or start × 4096 + length). */
   private dataBytes: Uint8Array | null = null;
-  private dataBytesStart = 0;
-  private dataBytesLength = 0;
+  private dataSlice = sliceWhole;
 
   /** The stat's fields are copied: `stat` may be a reused scratch record. Equal values share one bigint. */
-  constructor(
-    data: Uint8Array | null,
-    acl: readonly ACL[],
-    stat: StatPersisted,
-    readonly kind: NodeKind,
-  ) {
+  constructor(data: Uint8Array | null, acl: readonly ACL[], stat: StatPersisted, kind: NodeKind) {
+    this.markAndKind = nodeKinds.indexOf(kind);
     this.acl = acl;
     const czxid = stat.czxid;
     const ctime = stat.ctime;
@@ -107,6 +111,19 @@ export class DataNode implements StatPersisted {
     this.ephemeralOwner = stat.ephemeralOwner === noOwner ? noOwner : stat.ephemeralOwner;
     this.pzxid = stat.pzxid === czxid ? czxid : stat.pzxid;
     this.data = data;
+  }
+
+  get kind(): NodeKind {
+    return nodeKinds[this.markAndKind & 3]!;
+  }
+
+  /** The SnapshotView that last handed this node out or kept its pre-image (0: none; below snapshotMarkLimit). */
+  get snapshotMark(): number {
+    return this.markAndKind >>> 2;
+  }
+
+  set snapshotMark(mark: number) {
+    this.markAndKind = (mark << 2) | (this.markAndKind & 3);
   }
 
   /** The persisted stat: the node's own fields, so writes through it change the node. */
@@ -131,10 +148,10 @@ export class DataNode implements StatPersisted {
   /** The data, as a view when it sits in an arena chunk. Never write into it. */
   get data(): Uint8Array | null {
     const bytes = this.dataBytes;
-    if (bytes === null) return null;
-    const start = this.dataBytesStart;
-    const length = this.dataBytesLength;
-    return start === 0 && length === bytes.length ? bytes : bytes.subarray(start, start + length);
+    const slice = this.dataSlice;
+    if (bytes === null || slice === sliceWhole) return bytes;
+    const start = slice >>> sliceLengthBits;
+    return bytes.subarray(start, start + (slice & sliceLengthMask));
   }
 
   /** Keeps `data` itself (no copy); DataArena.store keeps a copy in a shared chunk instead. */
@@ -143,14 +160,22 @@ export class DataNode implements StatPersisted {
   }
 
   get dataLength(): number {
-    return this.dataBytesLength;
+    const bytes = this.dataBytes;
+    if (bytes === null) return 0;
+    const slice = this.dataSlice;
+    return slice === sliceWhole ? bytes.length : slice & sliceLengthMask;
   }
 
+  /** `length` bytes of `chunk` from `offset`: all of it, or a slice shorter than 4096 bytes starting below 2^18. */
   setDataSlice(chunk: Uint8Array | null, offset: number, length: number): void {
     assert(chunk === null ? length === 0 : offset >= 0 && offset + length <= chunk.length, "bad data slice");
     this.dataBytes = chunk;
-    this.dataBytesStart = offset;
-    this.dataBytesLength = length;
+    if (chunk === null || (offset === 0 && length === chunk.length)) {
+      this.dataSlice = sliceWhole;
+      return;
+    }
+    assert(length <= sliceLengthMask && offset < sliceStartLimit, "data slice out of range");
+    this.dataSlice = (offset << sliceLengthBits) | length;
   }
 }
 
@@ -735,7 +760,12 @@ export class DataTree {
    */
   openSnapshotView(): SnapshotView {
     assert(this.view === null, "a snapshot view is already open");
-    const view = new SnapshotView(++this.viewMarks, this.snapshotHead(), this.nodeMap.entries(), () => {
+    if (++this.viewMarks === snapshotMarkLimit) {
+      // Start the marks over; no node may keep one a later view will use.
+      for (const node of this.nodeMap.values()) node.snapshotMark = 0;
+      this.viewMarks = 1;
+    }
+    const view = new SnapshotView(this.viewMarks, this.snapshotHead(), this.nodeMap.entries(), () => {
       if (this.view === view) this.view = null;
     });
     this.view = view;

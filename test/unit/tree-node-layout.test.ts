@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { Perms } from "../../src/protocol/opcodes.js";
 import type { ACL, Txn } from "../../src/protocol/types.js";
 import { DataArena, arenaValueBytesMax } from "../../src/tree/data-arena.js";
-import { DataNode, DataTree, createStat } from "../../src/tree/data-tree.js";
+import { DataNode, DataTree, createStat, snapshotMarkLimit } from "../../src/tree/data-tree.js";
 import { deserializeTree, serializeTree } from "../../src/storage/tree-snapshot.js";
 import { concatBytes } from "../helpers/bytes.js";
 
@@ -109,4 +109,56 @@ test("a snapshot loads back to the same tree, data copied out of the payload", (
   const [a, b] = [copy.getNode("/p/c1")!, copy.getNode("/p/c2")!];
   assert.equal(a.ctime, b.ctime);
   assert.equal(a.mtime, a.ctime);
+});
+
+test("a node's kind and snapshot mark share one field without disturbing each other", () => {
+  for (const kind of ["persistent", "ephemeral", "container", "ttl"] as const) {
+    const n = new DataNode(null, open, createStat(1n, 0n, 0n), kind);
+    assert.equal(n.snapshotMark, 0);
+    for (const mark of [1, 2, 12345, snapshotMarkLimit - 1]) {
+      n.snapshotMark = mark;
+      assert.equal(n.snapshotMark, mark);
+      assert.equal(n.kind, kind);
+    }
+  }
+});
+
+test("a slice of a chunk, a whole array and an empty slice all read back as stored", () => {
+  const chunk = new Uint8Array(4096).map((_, i) => i & 0xff);
+  const n = new DataNode(null, open, createStat(1n, 0n, 0n), "persistent");
+  for (const [offset, length] of [
+    [0, 10],
+    [4000, 96],
+    [4095, 1],
+    [17, 0],
+    [0, 4095],
+  ] as const) {
+    n.setDataSlice(chunk, offset, length);
+    assert.deepEqual(n.data, chunk.subarray(offset, offset + length), `${offset}+${length}`);
+    assert.equal(n.dataLength, length);
+  }
+  n.setDataSlice(chunk, 0, chunk.length);
+  assert.equal(n.data, chunk, "the whole array is kept as it is");
+  assert.equal(n.dataLength, 4096);
+  const large = new Uint8Array(1 << 20);
+  n.setDataSlice(large, 0, large.length);
+  assert.equal(n.dataLength, large.length);
+  assert.throws(() => n.setDataSlice(large, 1 << 19, 100), /data slice out of range/);
+});
+
+test("when snapshot marks run out they start over, and the next view still hands out every node", () => {
+  const tree = new DataTree();
+  for (let i = 0; i < 5; i++) tree.apply(create(BigInt(i + 1), `/n${i}`, new Uint8Array([i])));
+  const count = (): number => {
+    const view = tree.openSnapshotView();
+    let n = 0;
+    while (!view.next(100, () => n++));
+    view.close();
+    return n;
+  };
+  const all = count();
+  assert.equal(all, 5 + 4, "five nodes, /, /zookeeper, its quota and config");
+  (tree as unknown as { viewMarks: number }).viewMarks = snapshotMarkLimit - 1;
+  assert.equal(count(), all, "the view whose mark wraps to 1 (the first view's)");
+  assert.equal(count(), all);
 });
