@@ -9,7 +9,8 @@ import { decodeUtf8 } from "./utf8.js";
  */
 export class JuteReader {
   private readonly bytes: Uint8Array;
-  private readonly view: DataView;
+  /** Made at the first readLong: most frames have no long, and a DataView costs more than reading their ints. */
+  private view: DataView | null = null;
   private readonly end: number;
   private pos: number;
 
@@ -18,7 +19,6 @@ export class JuteReader {
       throw new DecodeError(`bad reader range [${offset}, ${end}) of ${bytes.length} bytes`);
     }
     this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = offset;
     this.end = end;
   }
@@ -33,13 +33,17 @@ export class JuteReader {
 
   readInt(): number {
     this.need(4, "int");
-    const v = this.view.getInt32(this.pos);
+    const b = this.bytes;
+    const p = this.pos;
+    const v = (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
     this.pos += 4;
     return v;
   }
 
   readLong(): bigint {
     this.need(8, "long");
+    const bytes = this.bytes;
+    this.view ??= new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const v = this.view.getBigInt64(this.pos);
     this.pos += 8;
     return v;

@@ -16,6 +16,8 @@ const slabBytes = 64 * 1024;
 const slabTakeMax = 4 * 1024;
 
 let slab = new Uint8Array(slabBytes);
+/** One DataView over the whole current slab, shared by its writers (a DataView per writer cost more than its writes). */
+let slabView = new DataView(slab.buffer);
 /** Bytes of the current slab handed out; the next writer starts here (8-byte aligned). */
 let slabUsed = 0;
 
@@ -24,6 +26,7 @@ function take(capacity: number): Uint8Array {
   if (capacity > slabTakeMax) return new Uint8Array(capacity);
   if (slabUsed + capacity > slabBytes) {
     slab = new Uint8Array(slabBytes);
+    slabView = new DataView(slab.buffer);
     slabUsed = 0;
   }
   const bytes = slab.subarray(slabUsed, slabUsed + capacity);
@@ -36,8 +39,9 @@ function isSlabTail(bytes: Uint8Array): boolean {
   return bytes.buffer === slab.buffer && bytes.byteOffset + bytes.length === slabUsed;
 }
 
+/** A DataView over all of `bytes`' ArrayBuffer (the slab's shared one when they are the current slab's). */
 function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  return bytes.buffer === slab.buffer ? slabView : new DataView(bytes.buffer);
 }
 
 /**
@@ -47,7 +51,9 @@ function viewOf(bytes: Uint8Array): DataView {
  */
 export class JuteWriter {
   private bytes: Uint8Array;
+  /** Over the whole ArrayBuffer of `bytes`, which start at `viewBase` in it. */
   private view: DataView;
+  private viewBase: number;
   private pos = 0;
   private readonly framed: boolean;
   /** Its buffer is its own, never a slab's (so reset() may write over it). */
@@ -58,6 +64,7 @@ export class JuteWriter {
     this.ownBuffer = initialCapacity > slabTakeMax;
     this.bytes = take(initialCapacity);
     this.view = viewOf(this.bytes);
+    this.viewBase = this.bytes.byteOffset;
     this.framed = framed;
     if (framed) this.pos = 4;
   }
@@ -77,14 +84,14 @@ export class JuteWriter {
     if (!(v >= -0x80000000 && v <= 0x7fffffff && Number.isInteger(v)))
       assert(false, `int out of range: ${v}`);
     this.ensure(4);
-    this.view.setInt32(this.pos, v);
+    this.view.setInt32(this.viewBase + this.pos, v);
     this.pos += 4;
   }
 
   writeLong(v: bigint): void {
     if (!(v >= -0x8000000000000000n && v <= 0x7fffffffffffffffn)) assert(false, `long out of range: ${v}`);
     this.ensure(8);
-    this.view.setBigInt64(this.pos, v);
+    this.view.setBigInt64(this.viewBase + this.pos, v);
     this.pos += 8;
   }
 
@@ -106,7 +113,7 @@ export class JuteWriter {
     this.ensure(4 + utf8BytesMax(v));
     const start = this.pos + 4;
     const end = encodeUtf8Into(v, this.bytes, start);
-    this.view.setInt32(this.pos, end - start);
+    this.view.setInt32(this.viewBase + this.pos, end - start);
     this.pos = end;
   }
 
@@ -134,7 +141,7 @@ export class JuteWriter {
 
   patchInt(at: number, v: number): void {
     if (!(at >= 0 && at + 4 <= this.pos)) assert(false, `patch at ${at} outside written bytes`);
-    this.view.setInt32(at, v);
+    this.view.setInt32(this.viewBase + at, v);
   }
 
   /** The bytes written, as a view of this writer's buffer. */
@@ -146,7 +153,7 @@ export class JuteWriter {
   /** The whole frame: the length prefix patched to the body's length, then the body. */
   finishFrame(): Uint8Array {
     assert(this.framed, "finishFrame() on a writer made without JuteWriter.frame()");
-    this.view.setInt32(0, this.pos - 4);
+    this.view.setInt32(this.viewBase, this.pos - 4);
     return this.release();
   }
 
@@ -183,5 +190,6 @@ export class JuteWriter {
       this.bytes = grown;
     }
     this.view = viewOf(this.bytes);
+    this.viewBase = this.bytes.byteOffset;
   }
 }

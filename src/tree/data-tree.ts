@@ -522,9 +522,12 @@ export class DataTree {
    */
   apply(txn: Txn): ApplyResult {
     const events: WatchDelivery[] = [];
-    const r = this.applyBody(txn.header, txn.body, events, false);
+    // applyBody's result is always a fresh object: add the events to it (a spread into a new object costs more,
+    // as the results come in several shapes).
+    const r = this.applyBody(txn.header, txn.body, events, false) as ApplyResult;
+    r.events = events;
     if (txn.header.zxid > this.lastProcessedZxid) this.lastProcessedZxid = txn.header.zxid;
-    return { ...r, events };
+    return r;
   }
 
   private applyBody(h: TxnHeader, body: TxnBody, events: WatchDelivery[], isSub: boolean): SubResult {
