@@ -60,7 +60,8 @@ export class JuteWriter {
   private readonly ownBuffer: boolean;
 
   constructor(initialCapacity = initialCapacityDefault, framed = false) {
-    assert(Number.isInteger(initialCapacity) && initialCapacity >= 8, `bad capacity ${initialCapacity}`);
+    if (!(Number.isInteger(initialCapacity) && initialCapacity >= 8))
+      assert(false, `bad capacity ${initialCapacity}`);
     this.ownBuffer = initialCapacity > slabTakeMax;
     this.bytes = take(initialCapacity);
     this.view = viewOf(this.bytes);

@@ -64,8 +64,10 @@ export function parseSnapshotFileName(name: string): bigint | null {
   return m === null ? null : BigInt("0x" + m[1]);
 }
 
+const zxidLimit = 1n << 64n;
+
 export function assertZxid(zxid: bigint): void {
-  assert(zxid >= 0n && zxid < 1n << 64n, `zxid out of range: ${zxid}`);
+  if (!(zxid >= 0n && zxid < zxidLimit)) assert(false, `zxid out of range: ${zxid}`);
 }
 
 /**

@@ -182,14 +182,14 @@ export class TxnLog {
     if (this.failure !== null) return Promise.reject(this.failure);
     assert(this.closing === null, "append after close");
     assertZxid(zxid);
-    assert(
-      zxidFollows(this.lastAppended, zxid),
-      `zxid ${zxidHex(zxid)} does not follow ${zxidHex(this.lastAppended)} (must increase, consecutively within an epoch)`,
-    );
-    assert(
-      record.length <= this.payloadBytesMax,
-      `record of ${record.length} bytes exceeds ${this.payloadBytesMax}`,
-    );
+    // The messages are built only on failure: two zxids in hex on every append cost more than the checks.
+    if (!zxidFollows(this.lastAppended, zxid))
+      assert(
+        false,
+        `zxid ${zxidHex(zxid)} does not follow ${zxidHex(this.lastAppended)} (must increase, consecutively within an epoch)`,
+      );
+    if (record.length > this.payloadBytesMax)
+      assert(false, `record of ${record.length} bytes exceeds ${this.payloadBytesMax}`);
     this.lastAppended = zxid;
     this.stats.appends++;
     const bytes = recordBytes(record.length);

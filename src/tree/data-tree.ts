@@ -803,7 +803,7 @@ export class DataTree {
       for (let i = names.length - 1; i >= 0; i--) {
         const cp = joinPath(p, names[i]!);
         const child = this.nodeMap.get(cp);
-        assert(child !== undefined, `child ${cp} of ${p} missing`);
+        if (child === undefined) assert(false, `child ${cp} of ${p} missing`);
         stack.push([cp, child]);
       }
     }
@@ -815,7 +815,7 @@ export class DataTree {
    * buffer).
    */
   loadNode(path: string, rec: NodeRecord): void {
-    assert(this.tryLoadNode(path, rec), `snapshot node ${path} before its parent`);
+    if (!this.tryLoadNode(path, rec)) assert(false, `snapshot node ${path} before its parent`);
   }
 
   /** loadNode, or false (and nothing changed) when the node's parent is not loaded yet. */
