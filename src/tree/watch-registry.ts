@@ -72,6 +72,8 @@ export class WatchTable {
    * persistent ones stay; recursive ones cover the subtree but never receive NodeChildrenChanged.
    */
   trigger(path: string, type: EventTypeValue): WatcherId[] {
+    // Most writes: no watch on the path and no recursive watch anywhere.
+    if (this.recursiveCount === 0 && !this.table.has(path)) return [];
     const out: WatcherId[] = [];
     const seen = new Set<WatcherId>();
     let atParent = false;
