@@ -20,7 +20,10 @@ export const groupCommitTxnsMax = 1000;
 /** A snapshot is taken after this many txns (ZooKeeper's snapCount default 100000). */
 export const snapCountDefault = 100000;
 
-/** A server with no write for this long (after some) runs one full collection (server/idle-collector.ts). */
+/**
+ * A server asked nothing but pings for this long (after some activity) runs one full collection, then a young one
+ * in each of the next few such periods (server/idle-collector.ts).
+ */
 export const idleCollectAfterMs = 5_000;
 
 /** Log segment preallocation (ZooKeeper's zookeeper.preAllocSize default 64 MiB; ours smaller, grows). */

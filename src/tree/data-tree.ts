@@ -375,9 +375,9 @@ export class DataTree {
 
   /**
    * DataTree.getChildren. Children come sorted (UTF-16 code unit order, as Java's String.compareTo): ZooKeeper
-   * returns HashSet order, which clients must not rely on; sorted is stable across servers and restarts.
+   * returns HashSet order, which clients must not rely on; sorted is stable across servers and restarts. The
+   * array may be shared with other readers (sortedChildren): never mutate it.
    */
-  /** The children's names sorted; the array may be shared with other readers: never mutate it. */
   getChildren(path: string, watcher?: WatcherId): { children: string[]; stat: Stat } | undefined {
     const n = this.getNode(path);
     if (n === undefined) return undefined;
