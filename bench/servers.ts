@@ -202,6 +202,7 @@ export async function startCorralEnsembleForBench(
       initLimit: 10,
       syncLimit: 5,
       extraConfig: { ...base.extraConfig, forceSync: base.forceSync === false ? "no" : "yes" },
+      nodeFlags: options.nodeFlags,
     });
   } finally {
     if (previous === undefined) delete process.env.CORRAL_LOG_LEVEL;

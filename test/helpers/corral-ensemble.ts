@@ -20,6 +20,8 @@ export interface EnsembleOptions {
   syncLimit?: number;
   /** More zoo.cfg lines for every member (e.g. snapCount). */
   extraConfig?: Record<string, string>;
+  /** Node flags for every member's process (e.g. `--cpu-prof`). */
+  nodeFlags?: string[];
 }
 
 const outputBytesMax = 256 * 1024;
@@ -35,6 +37,7 @@ export class EnsembleMemberProcess {
     readonly id: number,
     readonly clientPort: number,
     readonly dir: string,
+    private readonly nodeFlags: readonly string[] = [],
   ) {}
 
   get connectString(): string {
@@ -95,7 +98,7 @@ export class EnsembleMemberProcess {
   launch(): void {
     if (this.running) throw new Error(`server ${this.id} is already running`);
     this.output = "";
-    const child = spawn(process.execPath, [corralBin, "server", this.configPath], {
+    const child = spawn(process.execPath, [...this.nodeFlags, corralBin, "server", this.configPath], {
       cwd: repoRoot,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, CORRAL_LOG_LEVEL: process.env.CORRAL_LOG_LEVEL ?? "info" },
@@ -184,7 +187,7 @@ export class CorralEnsemble {
         ...serverLines,
       ];
       writeFileSync(join(dir, "zoo.cfg"), cfg.join("\n") + "\n");
-      members.push(new EnsembleMemberProcess(i + 1, ports[i]!.client, dir));
+      members.push(new EnsembleMemberProcess(i + 1, ports[i]!.client, dir, options.nodeFlags));
     }
     const ensemble = new CorralEnsemble(baseDir, members);
     for (const m of members) m.launch();
