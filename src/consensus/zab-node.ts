@@ -162,7 +162,10 @@ export class ZabNode {
   private committed: bigint;
   private applied: bigint;
   private ticks = 0;
-  private outbox: Message[] = [];
+  /** Messages for the next Ready; null where a cumulative message was superseded (see send). */
+  private outbox: (Message | null)[] = [];
+  /** Per peer, the outbox index of the last cumulative message (a COMMIT, or an ACK of log progress) to it. */
+  private cumulativeSlot = new Map<number, number>();
   private roleDirty = true;
   private inReady = false;
 
@@ -447,6 +450,7 @@ export class ZabNode {
         : {}),
     };
     this.outbox = [];
+    this.cumulativeSlot.clear();
     return r;
   }
 
@@ -1217,7 +1221,20 @@ export class ZabNode {
 
   // ---------------------------------------------------------------- helpers
 
+  /**
+   * Queues `m` for the next Ready. A COMMIT, and an ACK that only reports log progress, say "everything up to
+   * zxid": a newer one to the same peer in the same epoch takes the place of one still queued, and goes out
+   * where the newer one was sent (later, never earlier). A follower that logs a group commit's proposals
+   * acks once, and the leader commits once per peer per Ready, instead of once per txn.
+   */
   private send(m: Message): void {
+    if (isCumulative(m)) {
+      const slot = this.cumulativeSlot.get(m.to);
+      const prev = slot === undefined ? null : this.outbox[slot]!;
+      if (prev !== null && prev.type === m.type && prev.epoch === m.epoch && prev.zxid <= m.zxid)
+        this.outbox[slot!] = null;
+      this.cumulativeSlot.set(m.to, this.outbox.length);
+    }
     this.outbox.push(m);
   }
 
@@ -1243,6 +1260,11 @@ const leaderPhaseRank: Record<LeaderPhase, number> = {
   awaitingNewLeaderAcks: 2,
   broadcast: 3,
 };
+/** A COMMIT, or a plain ACK (not answering NEWLEADER or a ping round): a later one supersedes it. */
+function isCumulative(m: Message): m is CommitMessage | AckMessage {
+  return m.type === "commit" || (m.type === "ack" && m.attempt === undefined && m.round === undefined);
+}
+
 function phaseBefore(p: LeaderPhase, q: LeaderPhase): boolean {
   return leaderPhaseRank[p] < leaderPhaseRank[q];
 }
@@ -1251,11 +1273,12 @@ function phaseBefore(p: LeaderPhase, q: LeaderPhase): boolean {
  * Splits the outbox into what may go before the Ready's fsync and what must wait, keeping each peer's
  * messages in order: once a message to a peer must wait, so does every later one to that peer.
  */
-function splitEarly(outbox: readonly Message[]): { earlyMessages: Message[]; messages: Message[] } {
+function splitEarly(outbox: readonly (Message | null)[]): { earlyMessages: Message[]; messages: Message[] } {
   const earlyMessages: Message[] = [];
   const messages: Message[] = [];
   const held = new Set<number>();
   for (const m of outbox) {
+    if (m === null) continue;
     const early =
       m.type === "proposal" ||
       m.type === "commit" ||

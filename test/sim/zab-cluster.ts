@@ -21,6 +21,13 @@ export interface ClusterOptions {
   maxDelayTicks?: number;
   /** Prepare a server's disk before it first starts. */
   init?: (s: SimServer) => void;
+  /**
+   * Step every message due at a server before its next Ready, as the server's driver does with what arrived
+   * meanwhile. Default false: a Ready after each message.
+   */
+  stepAllThenReady?: boolean;
+  /** Sees every message a server sends, before the network can drop or delay it. */
+  onSend?: (m: Message) => void;
 }
 
 export interface SimServer {
@@ -71,6 +78,8 @@ export class ZabCluster {
   private snapshotIds = 0;
   private proposals = 0;
   private readonly crashPoints = new Map<number, "beforePersist" | "afterPersist">();
+  private readonly stepAllThenReady: boolean;
+  private readonly onSend: ((m: Message) => void) | undefined;
   readonly messagesByType = new Map<string, number>();
 
   constructor(opts: ClusterOptions) {
@@ -78,6 +87,8 @@ export class ZabCluster {
     this.dropRate = opts.dropRate ?? 0;
     this.dupRate = opts.dupRate ?? 0;
     this.maxDelayTicks = opts.maxDelayTicks ?? 0;
+    this.stepAllThenReady = opts.stepAllThenReady ?? false;
+    this.onSend = opts.onSend;
     for (const id of [...opts.voters, ...(opts.observers ?? [])]) {
       const cfg: ConsensusConfig = {
         id,
@@ -223,18 +234,22 @@ export class ZabCluster {
       if (due.length === 0) return;
       this.inflight = this.inflight.filter((f) => f.at > this.now);
       due.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const stepped = new Set<SimServer>();
       for (const f of due) {
         const s = this.servers.get(f.msg.to);
         if (!s?.node) continue;
         s.node.step(f.msg);
-        this.flush(s);
+        if (this.stepAllThenReady) stepped.add(s);
+        else this.flush(s);
       }
+      for (const s of stepped) this.flush(s);
     }
     throw new Error("message storm: deliveries did not quiesce");
   }
 
   private send(m: Message): void {
     this.messagesByType.set(m.type, (this.messagesByType.get(m.type) ?? 0) + 1);
+    this.onSend?.(m);
     if (this.cut.has(`${m.from}-${m.to}`)) return;
     if (this.dropRate > 0 && this.chance(this.dropRate)) return;
     const copies = this.dupRate > 0 && this.chance(this.dupRate) ? 2 : 1;

@@ -19,6 +19,7 @@ export function runSeed(seed: number): { commits: number; epochs: number } {
     dropRate: r.below(4) === 0 ? 0 : r.below(10) / 100,
     dupRate: r.below(6) / 100,
     maxDelayTicks: r.below(4),
+    stepAllThenReady: seed % 2 === 0,
   });
   const ids = [...voters, ...observers];
   const pick = (xs: number[]): number => xs[r.below(xs.length)]!;

@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeZxid, zxidEpoch } from "../../src/base/zxid.js";
+import type { Message } from "../../src/consensus/messages.js";
 import { ZabCluster, type SimServer } from "../sim/zab-cluster.js";
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -268,6 +269,35 @@ test("the counters metrics read: proposals and DIFFs at the leader, proposals an
     assert.equal(f.commits, 5);
     assert.ok(f.lookings >= 1);
   }
+});
+
+test("a follower acks a batch of proposals once, and the leader commits it to each follower once", () => {
+  const sent: Message[] = [];
+  const c = new ZabCluster({ voters: [1, 2, 3], stepAllThenReady: true, onSend: (m) => sent.push(m) });
+  const l = elect(c);
+  const leader = c.server(l);
+  sent.length = 0;
+  const zxids: bigint[] = [];
+  for (let i = 0; i < 10; i++) zxids.push(leader.node!.propose(bytes(`batch ${i}`)) as bigint);
+  c.flush(leader); // one Ready: ten proposals to each follower, stepped by each before its next Ready
+  assert.ok(c.runUntil(() => liveApplied(c, zxids[9]!), 20));
+  const last = zxids[9]!;
+  // Answers to the leader's pings are acks of the last zxid too: what matters is that none is per proposal.
+  const acks = sent.filter((m) => m.type === "ack");
+  const commits = sent.filter((m) => m.type === "commit");
+  assert.equal(sent.filter((m) => m.type === "proposal").length, 20);
+  assert.deepEqual(
+    [...new Set(acks.map((m) => `${m.from}@${m.type === "ack" && m.zxid}`))].sort(),
+    [1, 2, 3].filter((id) => id !== l).map((id) => `${id}@${last}`),
+    "followers ack the last zxid only",
+  );
+  assert.deepEqual(
+    commits.map((m) => m.type === "commit" && m.zxid),
+    [last, last],
+    "one commit per follower",
+  );
+  for (const id of [1, 2, 3]) assert.deepEqual(c.appliedZxids(id), zxids);
+  c.checkAll();
 });
 
 test("observers learn commits by INFORM, and their acks never make a quorum", () => {
