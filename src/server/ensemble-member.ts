@@ -67,6 +67,12 @@ export const pendingSyncsMax = 10_000;
 export class EnsembleMember implements QuorumHost {
   readonly driver: MemberDriver;
   private proposals: Proposal[] = [];
+  /**
+   * Leader: the txns it proposed, by zxid, until they apply here: applying the prepared txn saves decoding the
+   * bytes it was just encoded to. A zxid names one proposal (its epoch is this leadership's), so an entry can
+   * never stand for another txn; the map is emptied when the role changes.
+   */
+  private readonly proposed = new Map<bigint, Txn>();
   /** Leader: the history before our epoch is applied and the Preparer is fresh; we may prepare. */
   private leaderReady = false;
   private touched = new Set<bigint>();
@@ -284,14 +290,18 @@ export class EnsembleMember implements QuorumHost {
         return;
       }
       const p = this.proposals.shift()!;
-      const got = node.propose(encodeTxn(p.make(zxid)));
-      assert(got === zxid, `propose assigned ${String(got)}, nextZxid said ${zxidHex(zxid)}`);
+      const txn = p.make(zxid);
+      const got = node.propose(encodeTxn(txn));
+      if (got !== zxid) assert(false, `propose assigned ${String(got)}, nextZxid said ${zxidHex(zxid)}`);
+      this.proposed.set(zxid, txn);
     }
   }
 
   applyCommitted(entry: LogEntry): void {
-    const txn = decodeTxn(entry.data);
-    assert(txn.header.zxid === entry.zxid, "a logged txn carries its own zxid");
+    let txn = this.proposed.get(entry.zxid);
+    if (txn === undefined) txn = decodeTxn(entry.data);
+    else this.proposed.delete(entry.zxid);
+    if (txn.header.zxid !== entry.zxid) assert(false, "a logged txn carries its own zxid");
     this.server.pipeline.applyCommitted(txn);
     if (this.waitingApply.length > 0) {
       const applied = this.server.tree.lastProcessedZxid;
@@ -331,6 +341,7 @@ export class EnsembleMember implements QuorumHost {
       // A new leadership (or none): outstanding changes of an older epoch mean nothing now.
       this.leaderReady = false;
       this.proposals = [];
+      this.proposed.clear();
       this.server.pipeline.setPreparer(this.server.newPreparer());
     }
     if (role === "leading") this.server.touchAllSessions();
