@@ -203,7 +203,8 @@ async function main(args: string[]): Promise<number> {
     for (const t of targets) {
       log(`starting ${targetLabels[t]} ...`);
       try {
-        longLived.set(t, await startTarget(t, serverOptions));
+        // Idle between their turns: no collection while idle, which would land on another target's turn.
+        longLived.set(t, await startTarget(t, { ...serverOptions, corralIdleCollect: false }));
       } catch (err) {
         unavailable[t] = (err as Error).message.split("\n")[0]!;
         log(`${targetLabels[t]} did not start: ${unavailable[t]}`);
@@ -286,6 +287,9 @@ async function main(args: string[]): Promise<number> {
     `- ${rounds} rounds; each round runs every workload against ${ran.map((t) => targetLabels[t]).join(", then ")}, back to back;`,
     "  even rounds swap each Corral with its ZooKeeper (the second of two write runs in a row meets the first's disk writeback).",
     `- The request workloads share one server (or ensemble) per target for the whole run; the large tree (${options.znodes.toLocaleString("en-US")} znodes) starts a fresh standalone server each time.`,
+    "  Those shared Corral servers run with `corral.idleCollect=false`: each sits idle while the others are measured,",
+    "  and a quiet Corral's full collection (hundreds of ms of CPU with a large tree) would land on that measurement.",
+    "  The large-tree servers keep it on (their settled memory depends on it).",
     ...Object.entries(unavailable).map(
       ([t, why]) => `- ${targetLabels[t as TargetKind]}: did not start (${why}).`,
     ),

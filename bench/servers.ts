@@ -33,6 +33,11 @@ export interface BenchServerOptions {
   zookeeperHeapMb?: number;
   /** Extra flags for Corral's node (e.g. --cpu-prof). */
   nodeFlags?: string[];
+  /**
+   * Corral's collection while idle (`corral.idleCollect`, default on). Off for servers that sit idle while another
+   * target is measured on the same cores: a quiet Corral's full collection would land on that measurement.
+   */
+  corralIdleCollect?: boolean;
   /** Server log level: "warn" keeps per-session INFO lines out of the measurement on both sides. */
   logLevel?: "info" | "warn";
 }
@@ -107,8 +112,15 @@ function wrap(kind: TargetKind, server: ManagedServer): BenchServer {
   };
 }
 
+/** The zoo.cfg lines only Corral reads. */
+function corralConfig(options: BenchServerOptions): Record<string, string> {
+  return options.corralIdleCollect === false ? { "corral.idleCollect": "false" } : {};
+}
+
 export async function startCorralForBench(options: BenchServerOptions = {}): Promise<BenchServer> {
-  const server = await ManagedServer.start("corral", serverOptions(options), (configPath) => ({
+  const base = serverOptions(options);
+  const config = { ...base, extraConfig: { ...base.extraConfig, ...corralConfig(options) } };
+  const server = await ManagedServer.start("corral", config, (configPath) => ({
     command: process.execPath,
     args: [...(options.nodeFlags ?? []), corralBin, "server", configPath],
     cwd: repoRoot,
@@ -201,7 +213,11 @@ export async function startCorralEnsembleForBench(
       tickTime: base.tickTime,
       initLimit: 10,
       syncLimit: 5,
-      extraConfig: { ...base.extraConfig, forceSync: base.forceSync === false ? "no" : "yes" },
+      extraConfig: {
+        ...base.extraConfig,
+        ...corralConfig(options),
+        forceSync: base.forceSync === false ? "no" : "yes",
+      },
       nodeFlags: options.nodeFlags,
     });
   } finally {

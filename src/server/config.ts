@@ -66,6 +66,8 @@ export interface ServerConfig extends TlsServerConfig {
   peers: PeerConfig[];
   /** corral.log.level / corral.log.format: the process log's level and layout when set (see logger.ts). */
   logLevel: LogLevel | undefined;
+  /** corral.idleCollect: collect garbage once the server goes quiet, so memory goes back to the OS (idle-collector.ts). */
+  idleCollect: boolean;
   logFormat: LogFormat | undefined;
   /** audit.enable: ZooKeeper's audit log; audit.logDir: where audit.log is written (default dataDir). */
   auditEnable: boolean;
@@ -138,6 +140,7 @@ const knownKeys = new Set([
   "znode.container.checkIntervalMs",
   "corral.log.level",
   "corral.log.format",
+  "corral.idleCollect",
   "audit.enable",
   "audit.logDir",
   "maxCnxns",
@@ -329,6 +332,7 @@ export function configFromProperties(props: Map<string, string>, baseDir: string
     peers: peers.sort((a, b) => a.id - b.id),
     logLevel: oneOf(props, "corral.log.level", logLevels),
     logFormat: oneOf(props, "corral.log.format", logFormats),
+    idleCollect: bool(props, "corral.idleCollect", true),
     auditEnable: bool(props, "audit.enable", false),
     auditLogDir: dirOf("audit.logDir", dataDir)!,
     maxCnxns: int(props, "maxCnxns", 0, 0),

@@ -281,7 +281,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     if (c.autopurgePurgeInterval > 0) {
       this.timers.push(setInterval(() => void this.purge(), c.autopurgePurgeInterval * 3600_000));
     }
-    const collector = loadCollector();
+    const collector = c.idleCollect ? loadCollector() : undefined;
     if (collector !== undefined) {
       const idle = new IdleCollector(collector, () => this.activity);
       this.timers.push(

@@ -20,6 +20,14 @@ test("defaults follow ZooKeeper: session timeouts at 2x and 20x tickTime, forceS
   assert.equal(c.dataLogDir, "/d");
   assert.equal(c.clientPort, 2181);
   assert.equal(c.juteMaxBuffer, 0xfffff);
+  assert.equal(c.idleCollect, true);
+  assert.deepEqual(c.unknownKeys, []);
+});
+
+test("corral.idleCollect=false turns the collection while idle off", () => {
+  const c = parse("dataDir=/d\ncorral.idleCollect=false\n");
+  assert.equal(c.idleCollect, false);
+  assert.deepEqual(c.unknownKeys, []);
 });
 
 test("relative dirs resolve against the config file's directory", () => {
@@ -30,6 +38,7 @@ test("a bad value throws ConfigError naming the key", () => {
   for (const [text, key] of [
     ["dataDir=/d\ntickTime=x", "tickTime"],
     ["dataDir=/d\nforceSync=maybe", "forceSync"],
+    ["dataDir=/d\ncorral.idleCollect=sometimes", "corral.idleCollect"],
     ["dataDir=/d\nclientPort=-1", "clientPort"],
     ["dataDir=/d\n4lw.commands.whitelist=ruok,nope", "4lw.commands.whitelist"],
     ["dataDir=/d\nminSessionTimeout=50000", "minSessionTimeout"],
