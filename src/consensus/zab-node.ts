@@ -1230,9 +1230,10 @@ export class ZabNode {
   private send(m: Message): void {
     if (isCumulative(m)) {
       const slot = this.cumulativeSlot.get(m.to);
-      const prev = slot === undefined ? null : this.outbox[slot]!;
-      if (prev !== null && prev.type === m.type && prev.epoch === m.epoch && prev.zxid <= m.zxid)
-        this.outbox[slot!] = null;
+      if (slot !== undefined) {
+        const prev = this.outbox[slot];
+        if (prev?.type === m.type && prev.epoch === m.epoch && prev.zxid <= m.zxid) this.outbox[slot] = null;
+      }
       this.cumulativeSlot.set(m.to, this.outbox.length);
     }
     this.outbox.push(m);

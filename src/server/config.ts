@@ -66,9 +66,9 @@ export interface ServerConfig extends TlsServerConfig {
   peers: PeerConfig[];
   /** corral.log.level / corral.log.format: the process log's level and layout when set (see logger.ts). */
   logLevel: LogLevel | undefined;
+  logFormat: LogFormat | undefined;
   /** corral.idleCollect: collect garbage once the server goes quiet, so memory goes back to the OS (idle-collector.ts). */
   idleCollect: boolean;
-  logFormat: LogFormat | undefined;
   /** audit.enable: ZooKeeper's audit log; audit.logDir: where audit.log is written (default dataDir). */
   auditEnable: boolean;
   auditLogDir: string;
