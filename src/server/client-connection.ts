@@ -46,6 +46,12 @@ export class ClientConnection {
   /** True while readFrames() runs: a resume from inside a frame's handler lets that loop go on. */
   private reading = false;
   private stallTimer: NodeJS.Timeout | null = null;
+  /**
+   * After close(), destroys a socket whose peer has not closed its side within a second. Cleared once the socket
+   * closes: left running, it kept every closed connection (socket, streams, decoder) alive for that second,
+   * long enough to be copied and promoted by the young collections of a server churning sessions.
+   */
+  private destroyTimer: NodeJS.Timeout | null = null;
   /** This connection's outstanding requests are in the throttle's count until its socket closes. */
   private throttleCounted = true;
   /** When each request not yet answered arrived, oldest first (replies leave in request order). */
@@ -215,11 +221,12 @@ export class ClientConnection {
     this.closed = true;
     this.socket.end();
     this.socket.destroySoon?.();
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.destroyTimer = setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
   private onSocketClose(): void {
     if (this.stallTimer !== null) clearTimeout(this.stallTimer);
+    if (this.destroyTimer !== null) clearTimeout(this.destroyTimer);
     // Requests never to be answered here leave the server-wide count.
     if (this.throttleCounted) this.throttle?.connectionClosed(this.outstanding);
     this.throttleCounted = false;
