@@ -58,9 +58,10 @@ function parseOptions(): {
       ensemble: values.ensemble === true,
     };
   } catch (err) {
-    // parseArgs throws TypeErrors with a code for unknown options and missing values.
-    if (!(err instanceof BenchUsageError) && !(err instanceof TypeError)) throw err;
-    process.stderr.write(`bench:profile: ${err.message}\n${usage}`);
+    // parseArgs's own errors (unknown option, missing value) carry an ERR_PARSE_ARGS_* code; anything else is a bug.
+    const parseArgsError = String((err as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS_");
+    if (!(err instanceof BenchUsageError) && !parseArgsError) throw err;
+    process.stderr.write(`bench:profile: ${(err as Error).message}\n${usage}`);
     process.exitCode = 2;
     return null;
   }
