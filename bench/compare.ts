@@ -290,6 +290,8 @@ async function main(args: string[]): Promise<number> {
     "  Those shared Corral servers run with `corral.idleCollect=false`: each sits idle while the others are measured,",
     "  and a quiet Corral's full collection (hundreds of ms of CPU with a large tree) would land on that measurement.",
     "  The large-tree servers keep it on (their settled memory depends on it).",
+    "  After each `create` run its nodes are deleted (not timed), so every run starts from the same tree: otherwise",
+    "  the faster server would be measured on a larger tree in each later round (a snapshot's cost grows with it).",
     ...Object.entries(unavailable).map(
       ([t, why]) => `- ${targetLabels[t as TargetKind]}: did not start (${why}).`,
     ),

@@ -1,7 +1,7 @@
 // The benchmark workloads: each opens its own sessions to a connect string, sets up its nodes under a fresh path,
 // keeps requests outstanding for a duration (or a count), and returns throughput and a latency summary.
 import assert from "node:assert/strict";
-import { NodeExistsError, ZooKeeperClient, type WatchEvent } from "../src/client/index.js";
+import { NodeExistsError, NoNodeError, ZooKeeperClient, type WatchEvent } from "../src/client/index.js";
 import { LatencyHistogram, type LatencySummary } from "./histogram.js";
 import {
   dirBytes,
@@ -27,7 +27,7 @@ export const workloadNames = [
 export type WorkloadName = (typeof workloadNames)[number];
 
 export const workloadDescriptions: Record<WorkloadName, string> = {
-  create: "create, persistent, payload bytes",
+  create: "create, persistent, payload bytes (deleted after the run, untimed)",
   setData: "setData on one node per worker",
   getData: "getData on one node per worker",
   exists: "exists on one node per worker",
@@ -160,6 +160,22 @@ async function ensurePath(zk: ZooKeeperClient, path: string): Promise<void> {
 /** Each session's server catches up with the leader, so nodes another session made are visible (ensembles). */
 async function syncAll(clients: readonly ZooKeeperClient[], path: string): Promise<void> {
   await Promise.all(clients.map((c) => c.sync(path)));
+}
+
+/** Deletes every path, `setupOutstanding` at a time over the clients; missing nodes are fine. */
+async function deleteMany(clients: readonly ZooKeeperClient[], paths: readonly string[]): Promise<void> {
+  let next = 0;
+  const worker = async (w: number): Promise<void> => {
+    const zk = clients[w % clients.length]!;
+    while (next < paths.length) {
+      try {
+        await zk.delete(paths[next++]!);
+      } catch (err) {
+        if (!(err instanceof NoNodeError)) throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(setupOutstanding, paths.length) }, (_, w) => worker(w)));
 }
 
 /** Creates every path, `setupOutstanding` at a time over the clients; existing nodes are fine. */
@@ -312,8 +328,13 @@ async function runSimple(name: WorkloadName, o: WorkloadOptions): Promise<Worklo
     const nodes = Array.from({ length: o.outstanding }, (_, w) => `${base}/n${w}`);
     const zkOf = (w: number): ZooKeeperClient => clients[w % clients.length]!;
     let op: (w: number, n: number) => Promise<unknown>;
+    /** create: how many nodes each worker tried, so that they can be deleted after the run. */
+    const tried: number[] = new Array<number>(o.outstanding).fill(0);
     if (name === "create") {
-      op = (w, n) => zkOf(w).create(`${base}/w${w}-${n}`, data);
+      op = (w, n) => {
+        tried[w] = n + 1;
+        return zkOf(w).create(`${base}/w${w}-${n}`, data);
+      };
     } else if (name === "getChildren") {
       const children = Array.from({ length: o.children }, (_, i) => `${base}/child-${i}`);
       await createMany(clients, children, null);
@@ -342,6 +363,15 @@ async function runSimple(name: WorkloadName, o: WorkloadOptions): Promise<Worklo
         await op(w, n);
       },
     );
+    if (name === "create") {
+      // Untimed: the next run (of any workload, on either server) starts from the tree this one started from,
+      // not from one as much larger as this server was faster; a snapshot's cost grows with the tree.
+      await deleteMany(
+        clients,
+        tried.flatMap((count, w) => Array.from({ length: count }, (_, n) => `${base}/w${w}-${n}`)),
+      );
+      await clients[0]!.delete(base);
+    }
     return result(name, loop);
   } finally {
     await closeAll(clients);

@@ -11,6 +11,7 @@ import {
   type WorkloadOptions,
 } from "../../bench/workloads.js";
 import { fourLetterWord } from "../helpers/four-letter-word.js";
+import { NodeExistsError, ZooKeeperClient } from "../../src/client/index.js";
 
 let server: BenchServer | undefined;
 
@@ -57,6 +58,27 @@ for (const workload of workloadNames) {
     if (workload === "watch") assert.equal(r.extra.watchers, 5);
   });
 }
+
+test("the create workload deletes what it created: the next run starts from the tree this one started from", async () => {
+  const [host, port] = server!.connectString.split(":");
+  const nodeCount = async (): Promise<number> => {
+    const srvr = await fourLetterWord(host!, Number(port), "srvr", 2_000);
+    return Number(/^Node count: (\d+)$/m.exec(srvr)?.[1] ?? NaN);
+  };
+  const zk = await ZooKeeperClient.connect(server!.connectString, { sessionTimeoutMs: 30_000 });
+  try {
+    await zk.create("/corral-bench", null).catch((err: unknown) => {
+      if (!(err instanceof NodeExistsError)) throw err;
+    });
+    const before = await nodeCount();
+    const r = await runWorkload("create", smallOptions());
+    assert.ok(r.ops > 100, `it created nodes (${r.ops})`);
+    await zk.sync("/");
+    assert.equal(await nodeCount(), before);
+  } finally {
+    await zk.close();
+  }
+});
 
 test("an ensemble target spreads the workload's sessions over its three members and reports per topology", async () => {
   const ensemble = await startCorralEnsembleForBench({ tickTime: 200 });
