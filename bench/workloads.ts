@@ -162,34 +162,38 @@ async function syncAll(clients: readonly ZooKeeperClient[], path: string): Promi
   await Promise.all(clients.map((c) => c.sync(path)));
 }
 
-/** Deletes every path, `setupOutstanding` at a time over the clients; missing nodes are fine. */
-async function deleteMany(clients: readonly ZooKeeperClient[], paths: readonly string[]): Promise<void> {
-  let next = 0;
-  const worker = async (w: number): Promise<void> => {
-    const zk = clients[w % clients.length]!;
-    while (next < paths.length) {
-      try {
-        await zk.delete(paths[next++]!);
-      } catch (err) {
-        if (!(err instanceof NoNodeError)) throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(setupOutstanding, paths.length) }, (_, w) => worker(w)));
-}
-
-/** Creates every path, `setupOutstanding` at a time over the clients; existing nodes are fine. */
-async function createMany(
+/** Runs `f` on every path, `setupOutstanding` at a time over the clients. */
+async function forEachPath(
   clients: readonly ZooKeeperClient[],
   paths: readonly string[],
-  data: Uint8Array | null,
+  f: (zk: ZooKeeperClient, path: string) => Promise<void>,
 ): Promise<void> {
   let next = 0;
   const worker = async (w: number): Promise<void> => {
     const zk = clients[w % clients.length]!;
-    while (next < paths.length) await ensureNode(zk, paths[next++]!, data);
+    while (next < paths.length) await f(zk, paths[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(setupOutstanding, paths.length) }, (_, w) => worker(w)));
+}
+
+/** Creates every path; existing nodes are fine. */
+function createMany(
+  clients: readonly ZooKeeperClient[],
+  paths: readonly string[],
+  data: Uint8Array | null,
+): Promise<void> {
+  return forEachPath(clients, paths, (zk, path) => ensureNode(zk, path, data));
+}
+
+/** Deletes every path; missing nodes are fine. */
+function deleteMany(clients: readonly ZooKeeperClient[], paths: readonly string[]): Promise<void> {
+  return forEachPath(clients, paths, async (zk, path) => {
+    try {
+      await zk.delete(path);
+    } catch (err) {
+      if (!(err instanceof NoNodeError)) throw err;
+    }
+  });
 }
 
 interface LoopResult {
