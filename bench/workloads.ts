@@ -332,12 +332,23 @@ async function runSimple(name: WorkloadName, o: WorkloadOptions): Promise<Worklo
     const nodes = Array.from({ length: o.outstanding }, (_, w) => `${base}/n${w}`);
     const zkOf = (w: number): ZooKeeperClient => clients[w % clients.length]!;
     let op: (w: number, n: number) => Promise<unknown>;
-    /** create: how many nodes each worker tried, so that they can be deleted after the run. */
-    const tried: number[] = new Array<number>(o.outstanding).fill(0);
+    /** What to do after the measured loop, untimed. */
+    let cleanUp = async (): Promise<void> => {};
     if (name === "create") {
+      // How many nodes each worker tried (a create that failed may exist or not: deleting tolerates NoNode).
+      const tried = new Array<number>(o.outstanding).fill(0);
       op = (w, n) => {
         tried[w] = n + 1;
         return zkOf(w).create(`${base}/w${w}-${n}`, data);
+      };
+      // The next run (of any workload, on either server) starts from the tree this one started from, not from
+      // one as much larger as this server was faster; a snapshot's cost grows with the tree.
+      cleanUp = async () => {
+        const paths = tried.flatMap((count, w) =>
+          Array.from({ length: count }, (_, n) => `${base}/w${w}-${n}`),
+        );
+        await deleteMany(clients, paths);
+        await clients[0]!.delete(base);
       };
     } else if (name === "getChildren") {
       const children = Array.from({ length: o.children }, (_, i) => `${base}/child-${i}`);
@@ -367,15 +378,7 @@ async function runSimple(name: WorkloadName, o: WorkloadOptions): Promise<Worklo
         await op(w, n);
       },
     );
-    if (name === "create") {
-      // Untimed: the next run (of any workload, on either server) starts from the tree this one started from,
-      // not from one as much larger as this server was faster; a snapshot's cost grows with the tree.
-      await deleteMany(
-        clients,
-        tried.flatMap((count, w) => Array.from({ length: count }, (_, n) => `${base}/w${w}-${n}`)),
-      );
-      await clients[0]!.delete(base);
-    }
+    await cleanUp();
     return result(name, loop);
   } finally {
     await closeAll(clients);
