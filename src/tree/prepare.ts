@@ -21,6 +21,7 @@ import { copyStat, createStat, type DataTree, type StatPersisted } from "./data-
 import { ephemeralOwnerFor, ttlMax } from "../protocol/ephemeral-type.js";
 import { formatSequence, isSpecialPath, rootPath, validatePath } from "./path.js";
 import { StatsTrack, checkQuota, limitPath, statPath, type QuotaExceeded } from "./quota.js";
+import { ChurnTable } from "../base/churn-table.js";
 
 export interface PreparerOptions {
   /** zookeeper.extendedTypesEnabled: TTL nodes; without it createTTL answers Unimplemented. */
@@ -122,7 +123,7 @@ export class Preparer {
   /** zks.outstandingChanges, in zxid order. */
   private readonly outstanding: ChangeRecord[] = [];
   /** zks.outstandingChangesForPath: the latest record per path. */
-  private readonly byPath = new Map<string, ChangeRecord>();
+  private readonly byPath = new ChurnTable<ChangeRecord>();
   /** While a multi is prepared: each byPath entry it replaced, to roll back on failure. */
   private undo: { path: string; prev: ChangeRecord | undefined }[] | null = null;
   /** createSession/closeSession prepared but not applied. */

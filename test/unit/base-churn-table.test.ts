@@ -1,0 +1,58 @@
+// ChurnTable: the string-keyed table behind the prepare step's pending changes.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ChurnTable } from "../../src/base/churn-table.js";
+
+test("keeps the latest value per key, counts keys, and forgets deleted ones", () => {
+  const t = new ChurnTable<number>();
+  t.set("/a", 1);
+  t.set("/a", 2);
+  t.set("/a/b", 3);
+  assert.equal(t.size, 2);
+  assert.equal(t.get("/a"), 2);
+  assert.equal(t.has("/a/b"), true);
+  assert.equal(t.delete("/a"), true);
+  assert.equal(t.delete("/a"), false);
+  assert.equal(t.get("/a"), undefined);
+  assert.equal(t.has("/a"), false);
+  assert.equal(t.size, 1);
+});
+
+test("keys that name Object.prototype's members, or look like indices, are ordinary keys", () => {
+  const t = new ChurnTable<string>();
+  for (const key of ["__proto__", "constructor", "toString", "hasOwnProperty", "0", "42", ""]) {
+    assert.equal(t.has(key), false, key);
+    assert.equal(t.get(key), undefined, key);
+    t.set(key, `v${key}`);
+    assert.equal(t.get(key), `v${key}`, key);
+  }
+  assert.equal(t.size, 7);
+  assert.equal(t.delete("__proto__"), true);
+  assert.equal(t.has("__proto__"), false);
+  assert.equal(t.size, 6);
+});
+
+test("a value may be undefined-like without losing its key", () => {
+  const t = new ChurnTable<number | null>();
+  t.set("/n", null);
+  assert.equal(t.has("/n"), true);
+  assert.equal(t.size, 1);
+  t.set("/n", 0);
+  assert.equal(t.size, 1);
+});
+
+test("many keys coming and going leave the table exact", () => {
+  const t = new ChurnTable<number>();
+  const live = new Map<string, number>();
+  for (let i = 0; i < 10_000; i++) {
+    const key = `/k${i % 300}`;
+    if (i % 3 === 0) {
+      assert.equal(t.delete(key), live.delete(key));
+    } else {
+      t.set(key, i);
+      live.set(key, i);
+    }
+  }
+  assert.equal(t.size, live.size);
+  for (let k = 0; k < 300; k++) assert.equal(t.get(`/k${k}`), live.get(`/k${k}`));
+});
