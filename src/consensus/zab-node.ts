@@ -450,7 +450,7 @@ export class ZabNode {
         : {}),
     };
     this.outbox = [];
-    this.cumulativeSlot.clear();
+    if (this.cumulativeSlot.size > 0) this.cumulativeSlot = new Map(); // clear() would link the old table to a new one
     return r;
   }
 

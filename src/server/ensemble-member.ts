@@ -68,11 +68,12 @@ export class EnsembleMember implements QuorumHost {
   readonly driver: MemberDriver;
   private proposals: Proposal[] = [];
   /**
-   * Leader: the txns it proposed, by zxid, until they apply here: applying the prepared txn saves decoding the
-   * bytes it was just encoded to. A zxid names one proposal (its epoch is this leadership's), so an entry can
-   * never stand for another txn; the map is emptied when the role changes.
+   * Leader: the txns it proposed, in zxid order, until they apply here: applying the prepared txn saves decoding
+   * the bytes it was just encoded to. A zxid names one proposal (its epoch is this leadership's), so an entry can
+   * never stand for another txn; emptied when the role changes. A queue, not a Map keyed by zxid: commits come
+   * in zxid order, and a Map with a key in and out per write keeps garbage alive (see base/churn-table.ts).
    */
-  private readonly proposed = new Map<bigint, Txn>();
+  private proposed: Txn[] = [];
   /** Leader: the history before our epoch is applied and the Preparer is fresh; we may prepare. */
   private leaderReady = false;
   private touched = new Set<bigint>();
@@ -293,14 +294,14 @@ export class EnsembleMember implements QuorumHost {
       const txn = p.make(zxid);
       const got = node.propose(encodeTxn(txn));
       if (got !== zxid) assert(false, `propose assigned ${String(got)}, nextZxid said ${zxidHex(zxid)}`);
-      this.proposed.set(zxid, txn);
+      this.proposed.push(txn);
     }
   }
 
   applyCommitted(entry: LogEntry): void {
-    let txn = this.proposed.get(entry.zxid);
-    if (txn === undefined) txn = decodeTxn(entry.data);
-    else this.proposed.delete(entry.zxid);
+    const proposed = this.proposed;
+    while (proposed.length > 0 && proposed[0]!.header.zxid < entry.zxid) proposed.shift();
+    const txn = proposed[0]?.header.zxid === entry.zxid ? proposed.shift()! : decodeTxn(entry.data);
     if (txn.header.zxid !== entry.zxid) assert(false, "a logged txn carries its own zxid");
     this.server.pipeline.applyCommitted(txn);
     if (this.waitingApply.length > 0) {
@@ -341,7 +342,7 @@ export class EnsembleMember implements QuorumHost {
       // A new leadership (or none): outstanding changes of an older epoch mean nothing now.
       this.leaderReady = false;
       this.proposals = [];
-      this.proposed.clear();
+      this.proposed = [];
       this.server.pipeline.setPreparer(this.server.newPreparer());
     }
     if (role === "leading") this.server.touchAllSessions();
