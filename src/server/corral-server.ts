@@ -43,6 +43,7 @@ import { loadServerCredentials } from "./jaas-config.js";
 import { SecureClientListener, clientCertIds, peerTls, type PeerTls } from "./tls-config.js";
 import { connectionRequestsOutstandingMax, idleCollectAfterMs } from "../base/limits.js";
 import { IdleCollector, loadCollector } from "./idle-collector.js";
+import { ChurnTable } from "../base/churn-table.js";
 
 interface SessionState {
   id: bigint;
@@ -127,16 +128,16 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
   /** The TLS client port (secureClientPort) and the quorum's TLS, when configured. */
   private secure: SecureClientListener | null = null;
   private quorumTls: PeerTls | undefined;
-  private readonly connections = new Set<ClientConnection>();
-  private readonly connectionsById = new Map<number, ClientConnection>();
+  /** By connection id; connections and sessions come and go at the client's rate (see base/churn-table.ts). */
+  private readonly connections = new ChurnTable<number, ClientConnection>();
   private readonly connectionsPerIp = new Map<string, number>();
-  private readonly sessions = new Map<bigint, SessionState>();
+  private readonly sessions = new ChurnTable<bigint, SessionState>();
   /** DIGEST-MD5 users from the JAAS file (null: none configured), and each connection's exchange. */
   private saslUsers: Map<string, string> | null = null;
   private readonly saslServers = new WeakMap<ClientConnection, DigestMd5Server>();
   private tracker: SessionTracker;
   /** Connections waiting for their createSession txn to commit. */
-  private readonly pendingConnect = new Map<
+  private readonly pendingConnect = new ChurnTable<
     bigint,
     { conn: ClientConnection; readOnly: boolean | undefined }
   >();
@@ -320,7 +321,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     if (this.metricsServer !== null) await closeMetricsServer(this.metricsServer);
     await this.adminServer?.close();
     await this.member?.stop();
-    for (const conn of this.connections) conn.socket.destroy();
+    for (const conn of this.connections.values()) conn.socket.destroy();
     await this.secure?.close();
     await new Promise<void>((resolve) => this.net.close(() => resolve()));
     await this.txnLog?.close();
@@ -407,7 +408,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     if (this.connections.size > 0)
       this.logger.info({ why, connections: this.connections.size }, "closing client connections");
     this.pendingConnect.clear();
-    for (const conn of this.connections) conn.close();
+    for (const conn of this.connections.values()) conn.close();
   }
 
   closeSessionConnection(sessionId: bigint): void {
@@ -418,7 +419,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
 
   touchAllSessions(): void {
     const now = Date.now();
-    for (const id of this.sessions.keys()) this.tracker.touch(id, now);
+    for (const s of this.sessions.values()) this.tracker.touch(s.id, now);
   }
 
   touchSession(sessionId: bigint): void {
@@ -659,16 +660,14 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     this.connectionsPerIp.set(ip, count + 1);
     const { juteMaxBuffer, requestThrottleStallTime } = this.config;
     const conn = new ClientConnection(socket, this, juteMaxBuffer, this.throttle, requestThrottleStallTime);
-    this.connections.add(conn);
-    this.connectionsById.set(conn.id, conn);
+    this.connections.set(conn.id, conn);
   }
 
   onClose(conn: ClientConnection): void {
     const left = (this.connectionsPerIp.get(conn.remoteAddress) ?? 1) - 1;
     if (left <= 0) this.connectionsPerIp.delete(conn.remoteAddress);
     else this.connectionsPerIp.set(conn.remoteAddress, left);
-    this.connections.delete(conn);
-    this.connectionsById.delete(conn.id);
+    this.connections.delete(conn.id);
     this.tree?.watches.removeWatcher(conn.id);
     const s = this.sessions.get(conn.sessionId);
     if (s !== undefined && s.conn === conn) {
@@ -940,7 +939,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     if (conn == null) {
       // closeSession's reply: the session is gone by now, find the connection directly.
       if (op === OpCode.closeSession) {
-        for (const c of this.connections) {
+        for (const c of this.connections.values()) {
           if (c.sessionId === sessionId) {
             c.send(wire.replyFrame(xid, zxid, err, null));
             c.close();
@@ -964,7 +963,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
   }
 
   event(watcher: number, type: number, path: string, zxid: bigint, acl: readonly ACL[]): void {
-    const conn = this.connectionsById.get(watcher);
+    const conn = this.connections.get(watcher);
     if (conn === undefined || conn.closed) return;
     // A watcher learns of a change only if it may read the node (NIOServerCnxn.process with the znode's ACL).
     if (acl.length > 0) {
@@ -996,7 +995,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     return this.throttle.outstanding;
   }
   get connectionList(): ClientConnection[] {
-    return [...this.connections];
+    return this.connections.values();
   }
   get dataTree(): DataTree {
     return this.tree;
@@ -1030,7 +1029,7 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     return this.tree.sessionsWithEphemerals().map((sid) => [sid, this.tree.getEphemerals(sid)]);
   }
   private watcherSession(watcher: number): bigint {
-    return this.connectionsById.get(watcher)?.sessionId ?? 0n;
+    return this.connections.get(watcher)?.sessionId ?? 0n;
   }
   dataWatchesBySession(): Array<[bigint, string[]]> {
     return [...this.tree.watches.dataWatches.byWatcher()].map(([w, paths]) => [

@@ -1,5 +1,7 @@
 // Session liveness: which sessions are due to expire, in tickTime buckets (ZooKeeper's ExpiryQueue).
-// Holds no timers itself: the server calls expired(nowMs) once a tick.
+// Holds no timers itself: the server calls expired(nowMs) once a tick. Sessions come and go at the clients' rate,
+// so the tables are ChurnTables (see base/churn-table.ts).
+import { ChurnTable } from "../base/churn-table.js";
 
 interface Tracked {
   timeoutMs: number;
@@ -7,8 +9,8 @@ interface Tracked {
 }
 
 export class SessionTracker {
-  private readonly sessions = new Map<bigint, Tracked>();
-  private readonly bucketsByDeadline = new Map<number, Set<bigint>>();
+  private readonly sessions = new ChurnTable<bigint, Tracked>();
+  private readonly bucketsByDeadline = new Map<number, ChurnTable<bigint, bigint>>();
 
   constructor(private readonly tickTimeMs: number) {}
 
@@ -39,8 +41,8 @@ export class SessionTracker {
     this.bucketsByDeadline.get(s.expiresAtMs)?.delete(sessionId);
     s.expiresAtMs = next;
     let b = this.bucketsByDeadline.get(next);
-    if (b === undefined) this.bucketsByDeadline.set(next, (b = new Set()));
-    b.add(sessionId);
+    if (b === undefined) this.bucketsByDeadline.set(next, (b = new ChurnTable()));
+    b.set(sessionId, sessionId);
     return true;
   }
 
@@ -56,7 +58,7 @@ export class SessionTracker {
     const out: bigint[] = [];
     for (const [at, ids] of this.bucketsByDeadline) {
       if (at > nowMs) continue;
-      for (const id of ids) out.push(id);
+      for (const id of ids.values()) out.push(id);
       this.bucketsByDeadline.delete(at);
     }
     return out;
@@ -64,14 +66,10 @@ export class SessionTracker {
 
   /** The expiry buckets (deadline, sessions), soonest first, for the `dump` four-letter word. */
   buckets(): Array<[number, bigint[]]> {
-    return [...this.bucketsByDeadline].sort((a, b) => a[0] - b[0]).map(([at, ids]) => [at, [...ids]]);
+    return [...this.bucketsByDeadline].sort((a, b) => a[0] - b[0]).map(([at, ids]) => [at, ids.values()]);
   }
 
   get size(): number {
     return this.sessions.size;
-  }
-
-  ids(): IterableIterator<bigint> {
-    return this.sessions.keys();
   }
 }

@@ -123,7 +123,7 @@ export class Preparer {
   /** zks.outstandingChanges, in zxid order. */
   private readonly outstanding: ChangeRecord[] = [];
   /** zks.outstandingChangesForPath: the latest record per path. */
-  private readonly byPath = new ChurnTable<ChangeRecord>();
+  private readonly byPath = new ChurnTable<string, ChangeRecord>();
   /** While a multi is prepared: each byPath entry it replaced, to roll back on failure. */
   private undo: { path: string; prev: ChangeRecord | undefined }[] | null = null;
   /** createSession/closeSession prepared but not applied. */

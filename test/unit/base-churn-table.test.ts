@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { ChurnTable } from "../../src/base/churn-table.js";
 
 test("keeps the latest value per key, counts keys, and forgets deleted ones", () => {
-  const t = new ChurnTable<number>();
+  const t = new ChurnTable<string, number>();
   t.set("/a", 1);
   t.set("/a", 2);
   t.set("/a/b", 3);
@@ -19,7 +19,7 @@ test("keeps the latest value per key, counts keys, and forgets deleted ones", ()
 });
 
 test("keys that name Object.prototype's members, or look like indices, are ordinary keys", () => {
-  const t = new ChurnTable<string>();
+  const t = new ChurnTable<string, string>();
   for (const key of ["__proto__", "constructor", "toString", "hasOwnProperty", "0", "42", ""]) {
     assert.equal(t.has(key), false, key);
     assert.equal(t.get(key), undefined, key);
@@ -33,7 +33,7 @@ test("keys that name Object.prototype's members, or look like indices, are ordin
 });
 
 test("a value may be undefined-like without losing its key", () => {
-  const t = new ChurnTable<number | null>();
+  const t = new ChurnTable<string, number | null>();
   t.set("/n", null);
   assert.equal(t.has("/n"), true);
   assert.equal(t.size, 1);
@@ -42,7 +42,7 @@ test("a value may be undefined-like without losing its key", () => {
 });
 
 test("many keys coming and going leave the table exact", () => {
-  const t = new ChurnTable<number>();
+  const t = new ChurnTable<string, number>();
   const live = new Map<string, number>();
   for (let i = 0; i < 10_000; i++) {
     const key = `/k${i % 300}`;
@@ -55,4 +55,27 @@ test("many keys coming and going leave the table exact", () => {
   }
   assert.equal(t.size, live.size);
   for (let k = 0; k < 300; k++) assert.equal(t.get(`/k${k}`), live.get(`/k${k}`));
+});
+
+test("bigint and number keys, values() and clear()", () => {
+  const sessions = new ChurnTable<bigint, string>();
+  const big = 0x7fffffffffffffffn;
+  sessions.set(big, "max");
+  sessions.set(1n, "one");
+  sessions.set(-1n, "minus one");
+  assert.equal(sessions.get(big), "max");
+  assert.equal(sessions.get(big - 1n), undefined);
+  assert.deepEqual(sessions.values().sort(), ["max", "minus one", "one"]);
+  sessions.delete(1n);
+  assert.deepEqual(sessions.values().sort(), ["max", "minus one"]);
+  sessions.clear();
+  assert.equal(sessions.size, 0);
+  assert.deepEqual(sessions.values(), []);
+  assert.equal(sessions.has(big), false);
+
+  const byId = new ChurnTable<number, string>();
+  for (const id of [3, 1, 2]) byId.set(id, `c${id}`);
+  assert.equal(byId.get(2), "c2");
+  assert.equal(byId.has(4), false);
+  assert.deepEqual(byId.values(), ["c1", "c2", "c3"]); // ascending ids: the order connections were made
 });
