@@ -9,14 +9,12 @@
 // requests and all of it is promoted: with 64 creates in flight, the pending-change Map alone doubled the bytes
 // promoted per create. A dictionary-mode object rehashes into a new table with no link to it. Pure.
 
-type Key = string | number | bigint;
-
 /**
- * get/set/delete/has over keys of one primitive type, like a Map<K, V>; values() in no particular order. A
- * number or bigint key is stored as its decimal string (one-to-one within the type).
+ * get/set/delete/has over string or number keys, like a Map<K, V>; values() in no particular order (integer
+ * keys ascending). A number key is the property named by its string, as Map's -0 and 0 are one key.
  */
-export class ChurnTable<K extends Key, V> {
-  private entries: Record<string, V> = newEntries<V>();
+export class ChurnTable<K extends string | number, V> {
+  private entries: Record<K, V> = newEntries<K, V>();
   private count = 0;
 
   get size(): number {
@@ -24,40 +22,113 @@ export class ChurnTable<K extends Key, V> {
   }
 
   get(key: K): V | undefined {
-    return this.entries[String(key)];
+    return this.entries[key];
   }
 
   has(key: K): boolean {
-    return String(key) in this.entries;
+    return key in this.entries;
   }
 
   set(key: K, value: V): void {
-    const k = String(key);
-    if (!(k in this.entries)) this.count++;
-    this.entries[k] = value;
+    if (!(key in this.entries)) this.count++;
+    this.entries[key] = value;
   }
 
   delete(key: K): boolean {
-    const k = String(key);
-    if (!(k in this.entries)) return false;
-    delete this.entries[k];
+    if (!(key in this.entries)) return false;
+    delete this.entries[key];
     this.count--;
     return true;
   }
 
   clear(): void {
-    this.entries = newEntries<V>();
+    this.entries = newEntries<K, V>();
     this.count = 0;
   }
 
   /** The values, as of the call (changes while iterating are not seen). */
   values(): V[] {
     const out: V[] = [];
-    for (const k in this.entries) out.push(this.entries[k]!);
+    for (const k in this.entries) out.push(this.entries[k]);
     return out;
   }
 }
 
-function newEntries<V>(): Record<string, V> {
-  return Object.create(null) as Record<string, V>;
+interface BigIntEntry<V> {
+  readonly key: bigint;
+  value: V;
+  next: BigIntEntry<V> | undefined;
+}
+
+/**
+ * A ChurnTable for bigint keys (session ids). Converting a 64-bit key to a string costs more than the lookup
+ * (about 100 ns), so a key's slot is its low 32 bits, a number, and keys that share a slot are chained there.
+ */
+export class BigIntChurnTable<V> {
+  private readonly slots = new ChurnTable<number, BigIntEntry<V>>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(key: bigint): V | undefined {
+    return this.find(key)?.value;
+  }
+
+  has(key: bigint): boolean {
+    return this.find(key) !== undefined;
+  }
+
+  set(key: bigint, value: V): void {
+    const found = this.find(key);
+    if (found !== undefined) {
+      found.value = value;
+      return;
+    }
+    const slot = slotOf(key);
+    this.slots.set(slot, { key, value, next: this.slots.get(slot) });
+    this.count++;
+  }
+
+  delete(key: bigint): boolean {
+    const slot = slotOf(key);
+    let prev: BigIntEntry<V> | undefined;
+    for (let e = this.slots.get(slot); e !== undefined; prev = e, e = e.next) {
+      if (e.key !== key) continue;
+      if (prev !== undefined) prev.next = e.next;
+      else if (e.next !== undefined) this.slots.set(slot, e.next);
+      else this.slots.delete(slot);
+      this.count--;
+      return true;
+    }
+    return false;
+  }
+
+  clear(): void {
+    this.slots.clear();
+    this.count = 0;
+  }
+
+  /** The values, as of the call (changes while iterating are not seen). */
+  values(): V[] {
+    const out: V[] = [];
+    for (const head of this.slots.values())
+      for (let e: BigIntEntry<V> | undefined = head; e !== undefined; e = e.next) out.push(e.value);
+    return out;
+  }
+
+  private find(key: bigint): BigIntEntry<V> | undefined {
+    let e = this.slots.get(slotOf(key));
+    while (e !== undefined && e.key !== key) e = e.next;
+    return e;
+  }
+}
+
+function slotOf(key: bigint): number {
+  return Number(BigInt.asUintN(32, key));
+}
+
+function newEntries<K extends string | number, V>(): Record<K, V> {
+  return Object.create(null) as Record<K, V>;
 }

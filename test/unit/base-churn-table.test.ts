@@ -1,7 +1,7 @@
 // ChurnTable: the string-keyed table behind the prepare step's pending changes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ChurnTable } from "../../src/base/churn-table.js";
+import { BigIntChurnTable, ChurnTable } from "../../src/base/churn-table.js";
 
 test("keeps the latest value per key, counts keys, and forgets deleted ones", () => {
   const t = new ChurnTable<string, number>();
@@ -58,7 +58,7 @@ test("many keys coming and going leave the table exact", () => {
 });
 
 test("bigint and number keys, values() and clear()", () => {
-  const sessions = new ChurnTable<bigint, string>();
+  const sessions = new BigIntChurnTable<string>();
   const big = 0x7fffffffffffffffn;
   sessions.set(big, "max");
   sessions.set(1n, "one");
@@ -78,4 +78,30 @@ test("bigint and number keys, values() and clear()", () => {
   assert.equal(byId.get(2), "c2");
   assert.equal(byId.has(4), false);
   assert.deepEqual(byId.values(), ["c1", "c2", "c3"]); // ascending ids: the order connections were made
+});
+
+test("bigint keys that share their low 32 bits (one slot) stay apart", () => {
+  const t = new BigIntChurnTable<string>();
+  const low = 0x12345678n;
+  const keys = [low, (1n << 56n) | low, (2n << 56n) | low, (1n << 32n) | low, -(1n << 32n) + low];
+  keys.forEach((k, i) => t.set(k, `v${i}`));
+  assert.equal(t.size, keys.length);
+  keys.forEach((k, i) => assert.equal(t.get(k), `v${i}`));
+  assert.equal(t.has((3n << 56n) | low), false);
+  t.set(keys[2]!, "again");
+  assert.equal(t.size, keys.length);
+  assert.equal(t.get(keys[2]!), "again");
+  // Out of the middle, the newest (the slot's head) and the oldest of the chain.
+  for (const k of [keys[2]!, keys[4]!, keys[0]!]) {
+    assert.equal(t.delete(k), true);
+    assert.equal(t.delete(k), false);
+    assert.equal(t.has(k), false);
+  }
+  assert.deepEqual(t.values().sort(), ["v1", "v3"]);
+  assert.equal(t.get(keys[1]!), "v1");
+  assert.equal(t.get(keys[3]!), "v3");
+  t.delete(keys[1]!);
+  t.delete(keys[3]!);
+  assert.equal(t.size, 0);
+  assert.deepEqual(t.values(), []);
 });
