@@ -59,7 +59,7 @@ export class RequestPipeline {
   private lastPreparedZxid: bigint;
   /** Txns prepared and handed to the log, not yet applied; applied strictly in this order. */
   private readonly inflight: { txn: Txn; durable: boolean; item: Item | null; sessionId: bigint }[] = [];
-  /** Per session: one in and out per session (see base/churn-table.ts). */
+  /** By session; sessions come and go at the clients' rate (see base/churn-table.ts). */
   private readonly queues = new BigIntChurnTable<SessionQueue>();
   private failed: Error | null = null;
 
