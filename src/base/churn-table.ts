@@ -10,8 +10,9 @@
 // promoted per create. A dictionary-mode object rehashes into a new table with no link to it. Pure.
 
 /**
- * get/set/delete/has over string or number keys, like a Map<K, V>; values() in no particular order (integer
- * keys ascending). A number key is the property named by its string, as Map's -0 and 0 are one key.
+ * get/set/delete/has over string or number keys, like a Map<K, V>; values() in the object's key order (integer
+ * keys ascending, then the others as inserted). A number key is the property named by its string, as Map's -0
+ * and 0 are one key.
  */
 export class ChurnTable<K extends string | number, V> {
   private entries: Record<K, V> = newEntries<K, V>();
@@ -73,21 +74,22 @@ export class BigIntChurnTable<V> {
   }
 
   get(key: bigint): V | undefined {
-    return this.find(key)?.value;
+    return find(this.slots.get(slotOf(key)), key)?.value;
   }
 
   has(key: bigint): boolean {
-    return this.find(key) !== undefined;
+    return find(this.slots.get(slotOf(key)), key) !== undefined;
   }
 
   set(key: bigint, value: V): void {
-    const found = this.find(key);
+    const slot = slotOf(key);
+    const head = this.slots.get(slot);
+    const found = find(head, key);
     if (found !== undefined) {
       found.value = value;
       return;
     }
-    const slot = slotOf(key);
-    this.slots.set(slot, { key, value, next: this.slots.get(slot) });
+    this.slots.set(slot, { key, value, next: head });
     this.count++;
   }
 
@@ -117,12 +119,12 @@ export class BigIntChurnTable<V> {
       for (let e: BigIntEntry<V> | undefined = head; e !== undefined; e = e.next) out.push(e.value);
     return out;
   }
+}
 
-  private find(key: bigint): BigIntEntry<V> | undefined {
-    let e = this.slots.get(slotOf(key));
-    while (e !== undefined && e.key !== key) e = e.next;
-    return e;
-  }
+/** The entry for `key` in the chain from `e`. */
+function find<V>(e: BigIntEntry<V> | undefined, key: bigint): BigIntEntry<V> | undefined {
+  while (e !== undefined && e.key !== key) e = e.next;
+  return e;
 }
 
 function slotOf(key: bigint): number {
