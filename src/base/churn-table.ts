@@ -7,15 +7,33 @@
 // link keeps the next table alive, which keeps the one after it, together with every value each table still
 // held. A table whose keys churn rehashes every few dozen writes, so the chain grows by a table per few dozen
 // requests and all of it is promoted: with 64 creates in flight, the pending-change Map alone doubled the bytes
-// promoted per create. A dictionary-mode object rehashes into a new table with no link to it. Pure.
+// promoted per create.
+//
+// This table is open addressing with linear probing over plain arrays that are written in place: a delete shifts
+// the entries after it back instead of leaving a tombstone, so churn never rehashes, and the arrays are replaced
+// only when the table doubles or halves, after the old ones are emptied, so a dead array holds nothing. (A
+// null-prototype object rehashes without a link too, but each new string key is internalised, an old-space string
+// per key, and a lookup or delete of a non-internalised string costs several times a Map's.) Pure.
+
+/** A key: compared with `===` (strings by content, bigints by value); a number key must not be NaN. */
+export type ChurnKey = string | number | bigint;
+
+const capacityMin = 16;
+/** Below this many slots a table never shrinks: a table refilled after each drain would rehash every time. */
+const shrinkAbove = 1024;
 
 /**
- * get/set/delete/has over string or number keys, like a Map<K, V>; values() in the object's key order (integer
- * keys ascending, then the others as inserted). A number key is the property named by its string, as Map's -0
- * and 0 are one key.
+ * get/set/delete/has/size/clear/values() like a Map<K, V>; values() in no particular order. A string key costs a
+ * pass over its characters per call (its hash), a bigint key a conversion of its low 32 bits.
  */
-export class ChurnTable<K extends string | number, V> {
-  private entries: Record<K, V> = newEntries<K, V>();
+export class ChurnTable<K extends ChurnKey, V> {
+  private keys: (K | undefined)[] = emptySlots(capacityMin);
+  private vals: (V | undefined)[] = emptySlots(capacityMin);
+  /** Each occupied slot's hashOf(key). */
+  private hashes = new Int32Array(capacityMin);
+  private mask = capacityMin - 1;
+  /** 32 - log2(capacity): a hash's home slot is its Fibonacci product's top bits. */
+  private shift = 32 - Math.log2(capacityMin);
   private count = 0;
 
   get size(): number {
@@ -23,114 +41,110 @@ export class ChurnTable<K extends string | number, V> {
   }
 
   get(key: K): V | undefined {
-    return this.entries[key];
+    const i = this.find(key, hashOf(key));
+    return i < 0 ? undefined : this.vals[i];
   }
 
   has(key: K): boolean {
-    return key in this.entries;
+    return this.find(key, hashOf(key)) >= 0;
   }
 
   set(key: K, value: V): void {
-    if (!(key in this.entries)) this.count++;
-    this.entries[key] = value;
+    const h = hashOf(key);
+    const found = this.find(key, h);
+    if (found >= 0) {
+      this.vals[found] = value;
+      return;
+    }
+    if ((this.count + 1) * 2 > this.keys.length) this.resize(this.keys.length * 2);
+    let i = this.home(h);
+    while (this.keys[i] !== undefined) i = (i + 1) & this.mask;
+    this.keys[i] = key;
+    this.vals[i] = value;
+    this.hashes[i] = h;
+    this.count++;
   }
 
   delete(key: K): boolean {
-    if (!(key in this.entries)) return false;
-    delete this.entries[key];
+    let hole = this.find(key, hashOf(key));
+    if (hole < 0) return false;
+    const { keys, vals, hashes, mask } = this;
+    // Backward shift: an entry after the hole moves into it unless its home lies between the two.
+    for (let j = (hole + 1) & mask; keys[j] !== undefined; j = (j + 1) & mask) {
+      if (((j - this.home(hashes[j]!)) & mask) < ((j - hole) & mask)) continue;
+      keys[hole] = keys[j];
+      vals[hole] = vals[j];
+      hashes[hole] = hashes[j]!;
+      hole = j;
+    }
+    keys[hole] = undefined;
+    vals[hole] = undefined;
     this.count--;
+    if (this.count * 8 < keys.length && keys.length > shrinkAbove) this.resize(keys.length / 2);
     return true;
   }
 
   clear(): void {
-    this.entries = newEntries<K, V>();
+    this.keys.fill(undefined);
+    this.vals.fill(undefined);
     this.count = 0;
+    if (this.keys.length > capacityMin) this.resize(capacityMin);
   }
 
   /** The values, as of the call (changes while iterating are not seen). */
   values(): V[] {
     const out: V[] = [];
-    for (const k in this.entries) out.push(this.entries[k]);
+    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] !== undefined) out.push(this.vals[i] as V);
     return out;
   }
-}
 
-interface BigIntEntry<V> {
-  readonly key: bigint;
-  value: V;
-  next: BigIntEntry<V> | undefined;
-}
-
-/**
- * A ChurnTable for bigint keys (session ids). Converting a 64-bit key to a string costs more than the lookup
- * (about 100 ns), so a key's slot is its low 32 bits, a number, and keys that share a slot are chained there.
- */
-export class BigIntChurnTable<V> {
-  private readonly slots = new ChurnTable<number, BigIntEntry<V>>();
-  private count = 0;
-
-  get size(): number {
-    return this.count;
-  }
-
-  get(key: bigint): V | undefined {
-    return find(this.slots.get(slotOf(key)), key)?.value;
-  }
-
-  has(key: bigint): boolean {
-    return find(this.slots.get(slotOf(key)), key) !== undefined;
-  }
-
-  set(key: bigint, value: V): void {
-    const slot = slotOf(key);
-    const head = this.slots.get(slot);
-    const found = find(head, key);
-    if (found !== undefined) {
-      found.value = value;
-      return;
+  /** The slot holding `key` (whose hash is `h`), or -1. */
+  private find(key: K, h: number): number {
+    const { keys, hashes, mask } = this;
+    for (let i = this.home(h); ; i = (i + 1) & mask) {
+      const k = keys[i];
+      if (k === undefined) return -1;
+      if (hashes[i] === h && k === key) return i;
     }
-    this.slots.set(slot, { key, value, next: head });
-    this.count++;
   }
 
-  delete(key: bigint): boolean {
-    const slot = slotOf(key);
-    let prev: BigIntEntry<V> | undefined;
-    for (let e = this.slots.get(slot); e !== undefined; prev = e, e = e.next) {
-      if (e.key !== key) continue;
-      if (prev !== undefined) prev.next = e.next;
-      else if (e.next !== undefined) this.slots.set(slot, e.next);
-      else this.slots.delete(slot);
-      this.count--;
-      return true;
+  private home(h: number): number {
+    return Math.imul(h, 0x9e3779b1) >>> this.shift;
+  }
+
+  /** Rehashes into `capacity` slots (a power of two), emptying the old arrays first. */
+  private resize(capacity: number): void {
+    const { keys, vals, hashes } = this;
+    this.keys = emptySlots(capacity);
+    this.vals = emptySlots(capacity);
+    this.hashes = new Int32Array(capacity);
+    this.mask = capacity - 1;
+    this.shift = 32 - Math.log2(capacity);
+    for (let j = 0; j < keys.length; j++) {
+      if (keys[j] === undefined) continue;
+      let i = this.home(hashes[j]!);
+      while (this.keys[i] !== undefined) i = (i + 1) & this.mask;
+      this.keys[i] = keys[j];
+      this.vals[i] = vals[j];
+      this.hashes[i] = hashes[j]!;
     }
-    return false;
-  }
-
-  clear(): void {
-    this.slots.clear();
-    this.count = 0;
-  }
-
-  /** The values, as of the call (changes while iterating are not seen). */
-  values(): V[] {
-    const out: V[] = [];
-    for (const head of this.slots.values())
-      for (let e: BigIntEntry<V> | undefined = head; e !== undefined; e = e.next) out.push(e.value);
-    return out;
+    // Once promoted, a dropped array would keep what it points at alive through young collections.
+    keys.fill(undefined);
+    vals.fill(undefined);
   }
 }
 
-/** The entry for `key` in the chain from `e`. */
-function find<V>(e: BigIntEntry<V> | undefined, key: bigint): BigIntEntry<V> | undefined {
-  while (e !== undefined && e.key !== key) e = e.next;
-  return e;
+function emptySlots<T>(n: number): (T | undefined)[] {
+  return new Array<T | undefined>(n).fill(undefined);
 }
 
-function slotOf(key: bigint): number {
-  return Number(BigInt.asUintN(32, key));
-}
-
-function newEntries<K extends string | number, V>(): Record<K, V> {
-  return Object.create(null) as Record<K, V>;
+/** FNV-1a over a string's UTF-16 units; a number's or bigint's low 32 bits. */
+function hashOf(key: ChurnKey): number {
+  if (typeof key === "string") {
+    let h = 0x811c9dc5 | 0;
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    return h;
+  }
+  if (typeof key === "number") return key | 0;
+  return Number(BigInt.asIntN(32, key));
 }

@@ -43,7 +43,7 @@ import { loadServerCredentials } from "./jaas-config.js";
 import { SecureClientListener, clientCertIds, peerTls, type PeerTls } from "./tls-config.js";
 import { connectionRequestsOutstandingMax, idleCollectAfterMs } from "../base/limits.js";
 import { IdleCollector, loadCollector } from "./idle-collector.js";
-import { BigIntChurnTable, ChurnTable } from "../base/churn-table.js";
+import { ChurnTable } from "../base/churn-table.js";
 
 interface SessionState {
   id: bigint;
@@ -131,16 +131,19 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
   /** By connection id; connections and sessions come and go at the client's rate (see base/churn-table.ts). */
   private readonly connections = new ChurnTable<number, ClientConnection>();
   private readonly connectionsPerIp = new Map<string, number>();
-  private readonly sessions = new BigIntChurnTable<SessionState>();
+  private readonly sessions = new ChurnTable<bigint, SessionState>();
   /** DIGEST-MD5 users from the JAAS file (null: none configured), and each connection's exchange. */
   private saslUsers: Map<string, string> | null = null;
   private readonly saslServers = new WeakMap<ClientConnection, DigestMd5Server>();
   private tracker: SessionTracker;
   /** Connections waiting for their createSession txn to commit. */
-  private readonly pendingConnect = new BigIntChurnTable<{
-    conn: ClientConnection;
-    readOnly: boolean | undefined;
-  }>();
+  private readonly pendingConnect = new ChurnTable<
+    bigint,
+    {
+      conn: ClientConnection;
+      readOnly: boolean | undefined;
+    }
+  >();
   /** Requests a client sent behind its ConnectRequest, held until the session exists (see onRequestFrame). */
   private readonly framesBeforeSession = new WeakMap<ClientConnection, Uint8Array[]>();
   private nextSessionId = 0n;
@@ -994,8 +997,9 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
   get outstandingRequests(): number {
     return this.throttle.outstanding;
   }
+  /** In the order they were accepted (ids ascend). */
   get connectionList(): ClientConnection[] {
-    return this.connections.values();
+    return this.connections.values().sort((a, b) => a.id - b.id);
   }
   get dataTree(): DataTree {
     return this.tree;

@@ -7,7 +7,7 @@ import type { DataTree, ApplyResult, WatchDelivery } from "../tree/data-tree.js"
 import { shapeMultiResults, type Preparer } from "../tree/prepare.js";
 import { processRead } from "../tree/read.js";
 import { assert } from "../base/assert.js";
-import { BigIntChurnTable } from "../base/churn-table.js";
+import { ChurnTable } from "../base/churn-table.js";
 
 /** Where committed txns go to become durable (the txn log in standalone; a quorum in an ensemble). */
 export interface CommitLog {
@@ -60,7 +60,7 @@ export class RequestPipeline {
   /** Txns prepared and handed to the log, not yet applied; applied strictly in this order. */
   private readonly inflight: { txn: Txn; durable: boolean; item: Item | null; sessionId: bigint }[] = [];
   /** By session; sessions come and go at the clients' rate (see base/churn-table.ts). */
-  private readonly queues = new BigIntChurnTable<SessionQueue>();
+  private readonly queues = new ChurnTable<bigint, SessionQueue>();
   private failed: Error | null = null;
 
   constructor(

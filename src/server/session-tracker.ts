@@ -1,7 +1,7 @@
 // Session liveness: which sessions are due to expire, in tickTime buckets (ZooKeeper's ExpiryQueue).
 // Holds no timers itself: the server calls expired(nowMs) once a tick. Sessions come and go at the clients' rate,
 // so the tables are ChurnTables (see base/churn-table.ts).
-import { BigIntChurnTable } from "../base/churn-table.js";
+import { ChurnTable } from "../base/churn-table.js";
 
 interface Tracked {
   timeoutMs: number;
@@ -9,8 +9,8 @@ interface Tracked {
 }
 
 export class SessionTracker {
-  private readonly sessions = new BigIntChurnTable<Tracked>();
-  private readonly bucketsByDeadline = new Map<number, BigIntChurnTable<bigint>>();
+  private readonly sessions = new ChurnTable<bigint, Tracked>();
+  private readonly bucketsByDeadline = new Map<number, ChurnTable<bigint, bigint>>();
 
   constructor(private readonly tickTimeMs: number) {}
 
@@ -41,7 +41,7 @@ export class SessionTracker {
     this.bucketsByDeadline.get(s.expiresAtMs)?.delete(sessionId);
     s.expiresAtMs = next;
     let b = this.bucketsByDeadline.get(next);
-    if (b === undefined) this.bucketsByDeadline.set(next, (b = new BigIntChurnTable()));
+    if (b === undefined) this.bucketsByDeadline.set(next, (b = new ChurnTable()));
     b.set(sessionId, sessionId);
     return true;
   }
