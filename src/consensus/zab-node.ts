@@ -94,6 +94,9 @@ export interface NotLeader {
  *    `committedDurable` is set they already were durable here before this Ready: apply them at step 0,
  *    so replies to clients do not wait for the fsync of newer entries.
  * 4. Call advance(ready). Between ready() and advance() do not call step, tick or propose: queue them.
+ *    Except: while step 1 is in flight, a message for which canStepDuringReady() holds (a follower's ACK
+ *    at the leader, the leader's COMMIT at a follower) may be stepped, if nothing is queued before it;
+ *    then carry out readyEarly() at once. That way a commit does not wait for the fsync of newer entries.
  */
 export interface Ready {
   readonly persistEpochs?: { readonly acceptedEpoch: number; readonly currentEpoch: number };
@@ -161,6 +164,18 @@ export class ZabNode {
   private epochsDirty = false;
   private committed: bigint;
   private applied: bigint;
+  /**
+   * Following: the leader's commit point as last heard in this attempt, which may be past our log (a
+   * COMMIT stepped before the PROPOSAL it covers, see canStepDuringReady); entries up to it are committed
+   * as they arrive.
+   */
+  private leaderCommit = 0n;
+  /** The last committed zxid handed to the shell to apply (by ready() or readyEarly()). */
+  private handedOut: bigint;
+  /** Peers the Ready being carried out holds late messages for: nothing may overtake them. */
+  private heldPeers: ReadonlySet<number> = new Set();
+  /** The Ready being carried out only appends entries (no snapshot, truncation, epochs or role change). */
+  private readyIsAppendOnly = false;
   private ticks = 0;
   /** Messages for the next Ready; null where a cumulative message was superseded (see send). */
   private outbox: (Message | null)[] = [];
@@ -245,6 +260,7 @@ export class ZabNode {
     this.epochValue = restored.currentEpoch;
     this.committed = restored.appliedZxid;
     this.applied = restored.appliedZxid;
+    this.handedOut = restored.appliedZxid;
     this.vote = this.selfVote();
     this.becomeLooking("start");
   }
@@ -323,7 +339,7 @@ export class ZabNode {
 
   /** A message from a peer. Messages not addressed to this server, or from strangers, are dropped. */
   step(m: Message): void {
-    assert(!this.inReady, "step() between ready() and advance()");
+    assert(!this.inReady || this.canStepDuringReady(m), "step() between ready() and advance()");
     if (m.to !== this.cfg.id || m.from === this.cfg.id || !this.isMember(m.from)) return;
     if (m.type === "notification") return this.stepNotification(m);
     switch (this.roleValue) {
@@ -411,6 +427,56 @@ export class ZabNode {
     return zxid;
   }
 
+  /**
+   * Whether `m` may be stepped while a Ready's log changes are being made durable (see Ready): an ACK of log
+   * progress from a learner while we lead an established epoch, or the leader's COMMIT to an up-to-date
+   * follower, and only while the Ready does no more than append entries. Neither changes the log or the epochs; what they produce comes out through readyEarly().
+   */
+  canStepDuringReady(m: Message): boolean {
+    if (!this.inReady || !this.readyIsAppendOnly) return false;
+    if (m.to !== this.cfg.id || !("epoch" in m) || m.epoch !== this.epochValue) return false;
+    if (m.type === "ack")
+      return (
+        this.roleValue === "leading" &&
+        this.leaderPhase === "broadcast" &&
+        m.attempt === undefined &&
+        this.learners.has(m.from)
+      );
+    if (m.type === "commit")
+      return this.roleValue === "following" && m.from === this.leaderIdValue && this.phase === "upToDate";
+    return false;
+  }
+
+  /**
+   * While a Ready is being carried out, after stepping what canStepDuringReady() allowed: COMMITs (and
+   * INFORMs) to send now, and committed entries already durable here to apply now, in order, before anything
+   * else is applied. What must wait stays for the next Ready.
+   */
+  readyEarly(): { messages: Message[]; committed: LogEntry[] } {
+    assert(this.inReady, "readyEarly() outside a Ready");
+    const messages: Message[] = [];
+    const kept: Message[] = [];
+    for (const m of this.outbox) {
+      if (m === null) continue;
+      if ((m.type === "commit" || m.type === "inform") && !this.heldPeers.has(m.to)) messages.push(m);
+      else kept.push(m);
+    }
+    this.outbox = kept;
+    this.cumulativeSlot = new Map();
+    kept.forEach((m, i) => {
+      if (isCumulative(m)) this.cumulativeSlot.set(m.to, i);
+    });
+    const stable = this.log.stableLastZxid();
+    const upTo = this.committed < stable ? this.committed : stable;
+    const committed =
+      upTo > this.handedOut ? this.log.entriesBetween(this.handedOut, upTo, readyCommittedMax) : [];
+    if (committed.length > 0) {
+      this.handedOut = committed[committed.length - 1]!.zxid;
+      this.counters.commits += committed.length;
+    }
+    return { messages, committed };
+  }
+
   // ---------------------------------------------------------------- ready / advance
 
   hasReady(): boolean {
@@ -419,7 +485,7 @@ export class ZabNode {
       this.log.hasPending() ||
       this.epochsDirty ||
       this.roleDirty ||
-      this.committed > this.applied
+      this.committed > this.handedOut
     );
   }
 
@@ -428,10 +494,13 @@ export class ZabNode {
     this.inReady = true;
     const changes = this.log.peekPending();
     const committed =
-      this.committed > this.applied
-        ? this.log.entriesBetween(this.applied, this.committed, readyCommittedMax)
+      this.committed > this.handedOut
+        ? this.log.entriesBetween(this.handedOut, this.committed, readyCommittedMax)
         : [];
-    assert(committed.length > 0 || this.committed <= this.applied, "committed entries missing from the log");
+    assert(
+      committed.length > 0 || this.committed <= this.handedOut,
+      "committed entries missing from the log",
+    );
     const r: Ready = {
       ...(this.epochsDirty
         ? { persistEpochs: { acceptedEpoch: this.acceptedEpoch, currentEpoch: this.currentEpoch } }
@@ -451,6 +520,13 @@ export class ZabNode {
     };
     this.outbox = [];
     if (this.cumulativeSlot.size > 0) this.cumulativeSlot = new Map(); // clear() would link the old table to a new one
+    if (committed.length > 0) this.handedOut = committed[committed.length - 1]!.zxid;
+    this.heldPeers = new Set(r.messages.map((m) => m.to));
+    this.readyIsAppendOnly =
+      r.snapshotToApply === undefined &&
+      r.truncateTo === undefined &&
+      r.persistEpochs === undefined &&
+      r.roleChanged === undefined;
     return r;
   }
 
@@ -458,14 +534,19 @@ export class ZabNode {
   advance(r: Ready): void {
     assert(this.inReady, "advance() without ready()");
     this.inReady = false;
+    this.heldPeers = new Set();
     this.log.stable(this.log.lastZxid());
     if (r.persistEpochs) this.epochsDirty = false;
     if (r.roleChanged) this.roleDirty = false;
     if (r.committed.length > 0) {
       this.counters.commits += r.committed.length;
       const last = r.committed[r.committed.length - 1]!.zxid;
-      assert(last > this.applied && last <= this.committed, "applied beyond the commit point");
-      this.applied = last;
+      assert(last <= this.committed, "applied beyond the commit point");
+      if (last > this.applied) this.applied = last;
+    }
+    if (this.handedOut > this.applied) {
+      assert(this.handedOut <= this.committed, "applied beyond the commit point");
+      this.applied = this.handedOut; // readyEarly()'s entries, applied when it returned them
     }
     if (this.roleValue === "leading") {
       // Our own log just became durable: that is the leader's ack (etcd's self MsgAppResp).
@@ -672,6 +753,7 @@ export class ZabNode {
     this.pendingNewLeader = null;
     this.reorder = new Map();
     this.behind = null;
+    this.leaderCommit = 0n;
     this.sendFollowerInfo();
   }
 
@@ -793,6 +875,7 @@ export class ZabNode {
       this.log.installSnapshot(m.snapshot);
       this.committed = m.snapshot.zxid;
       this.applied = m.snapshot.zxid; // the snapshot replaces the applied state
+      this.handedOut = m.snapshot.zxid;
     }
     for (const e of m.entries) this.log.append(e);
     const last = this.log.lastZxid();
@@ -855,7 +938,10 @@ export class ZabNode {
     this.log.append({ zxid: m.zxid, data: m.data });
     if (m.type === "inform") this.committed = m.zxid;
     this.drainReorder();
-    if (m.type === "proposal") this.sendAck();
+    if (m.type === "proposal") {
+      if (this.leaderCommit > this.committed) this.raiseCommit(this.leaderCommit);
+      this.sendAck();
+    }
   }
 
   private buffer(m: Sequenced): void {
@@ -891,8 +977,12 @@ export class ZabNode {
     if (phaseRank[this.phase] >= phaseRank.synced && this.roleValue === "following") this.raiseCommit(m.zxid);
   }
 
-  /** Our log is a prefix of the leader's, so its commit point, capped at our last zxid, is ours. */
+  /**
+   * Our log is a prefix of the leader's, so its commit point, capped at our last zxid, is ours; the rest of
+   * it becomes ours as the leader's proposals reach our log.
+   */
   private raiseCommit(zxid: bigint): void {
+    if (zxid > this.leaderCommit) this.leaderCommit = zxid;
     const last = this.log.lastZxid();
     const c = zxid < last ? zxid : last;
     if (c > this.committed) this.committed = c;

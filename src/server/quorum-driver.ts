@@ -9,7 +9,7 @@ import { SeededPrng } from "../base/clock.js";
 import { ConfigError } from "../base/errors.js";
 import { zxidEpoch, zxidHex } from "../base/zxid.js";
 import { MemoryLog } from "../consensus/memory-log.js";
-import type { LogEntry, Snapshot } from "../consensus/messages.js";
+import type { LogEntry, Message, Snapshot } from "../consensus/messages.js";
 import { ZabNode, type Ready, type Role } from "../consensus/zab-node.js";
 import type { TxnLog } from "../storage/txn-log.js";
 import { writeSnapshot } from "../storage/snapshot.js";
@@ -116,6 +116,8 @@ export class QuorumDriver {
   private readonly network: PeerNetwork;
   private inputs: (() => void)[] = [];
   private running = false;
+  /** A Ready's log changes are being made durable (see Ready: what may be stepped meanwhile). */
+  private persisting = false;
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
   private epochs: Epochs;
@@ -150,8 +152,9 @@ export class QuorumDriver {
       listen: { id: me.id, host: me.host, port: me.quorumPort },
       peers: opts.peers.map((p) => ({ id: p.id, host: p.host, port: p.quorumPort })),
       onFrame: (from, frame) => {
-        if (frame.kind === "zab") this.input(() => this.node.step(frame.msg));
-        else this.opts.host.appMessage(from, frame.msg);
+        if (frame.kind !== "zab") this.opts.host.appMessage(from, frame.msg);
+        else if (this.persisting && this.node.canStepDuringReady(frame.msg)) this.stepDuringReady(frame.msg);
+        else this.input(() => this.node.step(frame.msg));
       },
       // As a ZooKeeper follower whose socket to the leader breaks: stop following at once.
       onPeerLost: (id) => this.input(() => this.node.peerLost(id)),
@@ -214,7 +217,12 @@ export class QuorumDriver {
       // already durable and is now committed is applied without waiting for that write.
       for (const m of r.earlyMessages) this.network.send(m.to, encodeZab(m));
       if (r.committedDurable) for (const e of r.committed) this.opts.host.applyCommitted(e);
-      await this.persist(r);
+      this.persisting = true;
+      try {
+        await this.persist(r);
+      } finally {
+        this.persisting = false;
+      }
       if (this.stopped) return;
       for (const m of r.messages) this.network.send(m.to, encodeZab(m));
       if (!r.committedDurable) for (const e of r.committed) this.opts.host.applyCommitted(e);
@@ -225,6 +233,15 @@ export class QuorumDriver {
         this.opts.host.roleChanged(role, leaderId, epoch);
       }
     }
+  }
+
+  /** An ACK (leading) or COMMIT (following) that arrived while a Ready's log write is in flight. */
+  private stepDuringReady(m: Message): void {
+    if (this.stopped) return;
+    this.node.step(m);
+    const early = this.node.readyEarly();
+    for (const e of early.messages) this.network.send(e.to, encodeZab(e));
+    for (const e of early.committed) this.opts.host.applyCommitted(e);
   }
 
   /** Step 1 of the Ready contract: snapshot, truncation, entries, then epochs, all durable. */
@@ -247,8 +264,9 @@ export class QuorumDriver {
     }
     if (r.entriesToAppend.length > 0) {
       const durable = r.entriesToAppend.map((e) => log.append(e.zxid, e.data));
-      this.memLog.append(r.entriesToAppend);
       await Promise.all(durable);
+      // Only now: the core reads this log as durable (a leader's own ack, what a COMMIT lets it apply).
+      this.memLog.append(r.entriesToAppend);
     }
     if (r.persistEpochs) {
       const { acceptedEpoch, currentEpoch } = r.persistEpochs;

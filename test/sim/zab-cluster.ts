@@ -26,6 +26,13 @@ export interface ClusterOptions {
    * meanwhile. Default false: a Ready after each message.
    */
   stepAllThenReady?: boolean;
+  /**
+   * A Ready's log write may still be in flight when messages arrive (it completes after a random number of
+   * rounds of deliveries, always before the server next ticks): as the server's driver does, those
+   * canStepDuringReady() allows are stepped at once, ahead of any that wait, and readyEarly() carried out;
+   * the others wait, in order, until the write is done. Default false.
+   */
+  asyncPersist?: boolean;
   /** Sees every message a server sends, before the network can drop or delay it. */
   onSend?: (m: Message) => void;
 }
@@ -38,6 +45,10 @@ export interface SimServer {
   node: ZabNode | null;
   /** The applied state: every committed entry in order (the "tree"). */
   applied: LogEntry[];
+  /** A Ready whose persist is in flight (asyncPersist). */
+  persisting: { r: Ready } | null;
+  /** Messages that arrived during that persist and wait for it. */
+  held: Message[];
 }
 
 interface InFlight {
@@ -79,6 +90,9 @@ export class ZabCluster {
   private proposals = 0;
   private readonly crashPoints = new Map<number, "beforePersist" | "afterPersist">();
   private readonly stepAllThenReady: boolean;
+  private readonly asyncPersist: boolean;
+  /** Entries applied through readyEarly() (for tests to see that the path ran). */
+  earlyApplied = 0;
   private readonly onSend: ((m: Message) => void) | undefined;
   readonly messagesByType = new Map<string, number>();
 
@@ -88,6 +102,7 @@ export class ZabCluster {
     this.dupRate = opts.dupRate ?? 0;
     this.maxDelayTicks = opts.maxDelayTicks ?? 0;
     this.stepAllThenReady = opts.stepAllThenReady ?? false;
+    this.asyncPersist = opts.asyncPersist ?? false;
     this.onSend = opts.onSend;
     for (const id of [...opts.voters, ...(opts.observers ?? [])]) {
       const cfg: ConsensusConfig = {
@@ -104,6 +119,8 @@ export class ZabCluster {
         epochs: { acceptedEpoch: 0, currentEpoch: 0 },
         node: null,
         applied: [],
+        persisting: null,
+        held: [],
       };
       this.servers.set(id, s);
     }
@@ -126,7 +143,10 @@ export class ZabCluster {
   // ------------------------------------------------------------ faults
 
   crash(id: number): void {
-    this.server(id).node = null; // everything not persisted through a Ready is gone
+    const s = this.server(id);
+    s.node = null; // everything not persisted through a Ready is gone
+    s.persisting = null;
+    s.held = [];
   }
 
   /** Crash `id` inside its next Ready: before it persists anything, or after persisting but before
@@ -176,6 +196,7 @@ export class ZabCluster {
   /** The shell took a snapshot of its applied state: its log drops what the snapshot covers. */
   compact(id: number): void {
     const s = this.server(id);
+    this.settle(s);
     const snap = this.encodeSnapshot(s.applied);
     if (snap.zxid > s.storage.snapshotZxid()) s.storage.compact(snap);
   }
@@ -188,6 +209,7 @@ export class ZabCluster {
       this.deliverDue();
       this.now++;
       for (const s of this.servers.values()) {
+        this.settle(s); // the driver ticks between Readys
         if (!s.node) continue;
         s.node.tick();
         this.flush(s);
@@ -218,7 +240,9 @@ export class ZabCluster {
     const id = this.leader();
     if (id === null) return null;
     const s = this.server(id);
-    const r = s.node!.propose(data ?? new TextEncoder().encode(`p${++this.proposals}`));
+    this.settle(s);
+    if (!s.node?.isEstablished) return null;
+    const r = s.node.propose(data ?? new TextEncoder().encode(`p${++this.proposals}`));
     if (typeof r !== "bigint") return null;
     this.flush(s);
     return r;
@@ -230,15 +254,24 @@ export class ZabCluster {
 
   private deliverDue(): void {
     for (let guard = 0; guard < 10_000; guard++) {
+      // A persist in flight completes between two rounds of deliveries, at random: messages sent meanwhile
+      // (a follower's ACK of the leader's PROPOSAL in flight, say) may arrive before it does.
+      for (const s of this.servers.values())
+        if (s.persisting !== null && this.chance(0.5)) this.completePersist(s);
       const due = this.inflight.filter((f) => f.at <= this.now);
-      if (due.length === 0) return;
+      if (due.length === 0) {
+        const busy = [...this.servers.values()].filter((s) => s.persisting !== null);
+        if (busy.length === 0) return;
+        for (const s of busy) this.completePersist(s);
+        continue;
+      }
       this.inflight = this.inflight.filter((f) => f.at > this.now);
       due.sort((a, b) => a.at - b.at || a.seq - b.seq);
       const stepped = new Set<SimServer>();
       for (const f of due) {
         const s = this.servers.get(f.msg.to);
         if (!s?.node) continue;
-        s.node.step(f.msg);
+        this.deliver(s, f.msg);
         if (this.stepAllThenReady) stepped.add(s);
         else this.flush(s);
       }
@@ -265,21 +298,73 @@ export class ZabCluster {
 
   /** The shell's loop: persist, send, apply, advance. */
   flush(s: SimServer): void {
-    for (let guard = 0; guard < 1000 && s.node?.hasReady(); guard++) {
-      const node = s.node;
-      const r = node.ready();
+    for (let guard = 0; guard < 1000 && s.persisting === null && s.node?.hasReady(); guard++) {
+      const r = s.node.ready();
       for (const m of r.earlyMessages) this.send(m);
       if (r.committedDurable) for (const e of r.committed) this.apply(s, e);
-      const crashAt = this.crashPoints.get(s.id);
-      this.crashPoints.delete(s.id);
-      if (crashAt === "beforePersist") return this.crash(s.id);
-      this.persist(s, r);
-      if (crashAt === "afterPersist") return this.crash(s.id);
-      for (const m of r.messages) this.send(m);
-      if (!r.committedDurable) for (const e of r.committed) this.apply(s, e);
-      node.advance(r);
-      this.checkLeader(s);
+      if (this.asyncPersist && this.chance(0.5)) {
+        s.persisting = { r };
+        return;
+      }
+      if (!this.finishReady(s, r)) return;
     }
+  }
+
+  /** Persist (unless the server crashes first), send, apply, advance; false if it crashed. */
+  private finishReady(s: SimServer, r: Ready): boolean {
+    const node = s.node!;
+    const crashAt = this.crashPoints.get(s.id);
+    this.crashPoints.delete(s.id);
+    if (crashAt === "beforePersist") {
+      this.crash(s.id);
+      return false;
+    }
+    this.persist(s, r);
+    if (crashAt === "afterPersist") {
+      this.crash(s.id);
+      return false;
+    }
+    for (const m of r.messages) this.send(m);
+    if (!r.committedDurable) for (const e of r.committed) this.apply(s, e);
+    node.advance(r);
+    this.checkLeader(s);
+    return true;
+  }
+
+  /** A message reaches a live server: stepped, or during a persist in flight stepped early or held. */
+  private deliver(s: SimServer, m: Message): void {
+    const node = s.node;
+    if (!node) return;
+    if (s.persisting === null) return node.step(m);
+    if (!node.canStepDuringReady(m)) {
+      s.held.push(m);
+      return;
+    }
+    node.step(m);
+    const early = node.readyEarly();
+    for (const e of early.messages) this.send(e);
+    for (const e of early.committed) this.apply(s, e);
+    this.earlyApplied += early.committed.length;
+  }
+
+  /** Finish persists in flight until none is (a step between Readys: tick, propose, compact). */
+  private settle(s: SimServer): void {
+    for (let guard = 0; guard < 1000 && s.persisting !== null; guard++) this.completePersist(s);
+  }
+
+  /** The persist in flight (if any) is done: finish its Ready, then step what waited for it. */
+  private completePersist(s: SimServer): void {
+    const p = s.persisting;
+    if (p === null) return;
+    s.persisting = null;
+    if (!this.finishReady(s, p.r)) return;
+    const held = s.held;
+    s.held = [];
+    for (const m of held) {
+      this.deliver(s, m);
+      if (!this.stepAllThenReady) this.flush(s);
+    }
+    this.flush(s);
   }
 
   private persist(s: SimServer, r: Ready): void {

@@ -6,7 +6,7 @@ import { ZabCluster } from "./zab-cluster.js";
 const safetyTicks = 150;
 const livenessTicksMax = 300;
 
-export function runSeed(seed: number): { commits: number; epochs: number } {
+export function runSeed(seed: number): { commits: number; epochs: number; earlyApplied: number } {
   const r = new SeededPrng(seed);
   const voters = r.below(2) === 0 ? [1, 2, 3] : [1, 2, 3, 4, 5];
   const observers = r.below(3) === 0 ? [9] : [];
@@ -20,6 +20,7 @@ export function runSeed(seed: number): { commits: number; epochs: number } {
     dupRate: r.below(6) / 100,
     maxDelayTicks: r.below(4),
     stepAllThenReady: seed % 2 === 0,
+    asyncPersist: seed % 3 !== 0,
   });
   const ids = [...voters, ...observers];
   const pick = (xs: number[]): number => xs[r.below(xs.length)]!;
@@ -38,7 +39,7 @@ export function runSeed(seed: number): { commits: number; epochs: number } {
     else if (roll < 29 && up.length > 0) c.compact(pick(up));
     for (let k = r.below(4); k > 0; k--) c.propose();
     c.tick();
-    if (t % 10 === 0) c.checkDurability();
+    c.checkDurability();
   }
   // Liveness phase: no more faults; everyone must converge on one leader and one history.
   c.calm();
@@ -56,5 +57,5 @@ export function runSeed(seed: number): { commits: number; epochs: number } {
   c.checkAll();
   const lengths = new Set(ids.map((id) => c.server(id).applied.length));
   assert.equal(lengths.size, 1, `seed ${seed}: applied histories differ in length`);
-  return { commits: c.history.length, epochs: c.leaders.size };
+  return { commits: c.history.length, epochs: c.leaders.size, earlyApplied: c.earlyApplied };
 }

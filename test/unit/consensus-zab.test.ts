@@ -354,3 +354,127 @@ test("a single voter is an ensemble of one: it leads and commits its own log", (
   assert.equal(z, makeZxid(2, 1));
   assert.deepEqual(c.appliedZxids(7).at(-1), z);
 });
+
+test("while the leader's own write is in flight, an ack commits only what it has durably logged", () => {
+  const c = new ZabCluster({ voters: [1, 2, 3] });
+  const l = elect(c);
+  const f1 = [1, 2, 3].find((id) => id !== l)!;
+  const [z0] = commitAll(c, 1);
+  assert.ok(c.runUntil(() => liveApplied(c, z0!), 20));
+  const leader = c.node(l);
+  const follower = c.node(f1);
+  /** The follower logs what it was sent (its own Ready done at once) and returns its ack. */
+  const logAtFollower = (msgs: readonly Message[]): Message => {
+    for (const m of msgs) if (m.to === f1) follower.step(m);
+    const r = follower.ready();
+    c.server(f1).storage.append(r.entriesToAppend);
+    follower.advance(r);
+    const ack = r.messages.find((m) => m.type === "ack");
+    assert.ok(ack, "the follower acks what it logged");
+    return ack;
+  };
+
+  // z1 is proposed and the leader's write of it starts; the follower logs it and acks before that write ends.
+  const z1 = leader.propose(bytes("one")) as bigint;
+  const r1 = leader.ready();
+  const ack1 = logAtFollower(r1.earlyMessages);
+  assert.equal(leader.canStepDuringReady(ack1), true);
+  leader.step(ack1);
+  const none = leader.readyEarly();
+  assert.deepEqual(none, { messages: [], committed: [] }, "one durable copy of z1 is not a quorum");
+  assert.ok(leader.committedZxid < z1);
+  c.server(l).storage.append(r1.entriesToAppend);
+  leader.advance(r1);
+  assert.equal(leader.committedZxid, z1, "the leader's own write completes the quorum");
+
+  // z2's write is in flight at the leader when the ack of both arrives: z1 commits at once, z2 waits.
+  const r2 = leader.ready(); // z1's commit, applied here (durable), and nothing to write
+  assert.deepEqual(
+    r2.committed.map((e) => e.zxid),
+    [z1],
+  );
+  leader.advance(r2);
+  const z2 = leader.propose(bytes("two")) as bigint;
+  const r3 = leader.ready();
+  const ack2 = logAtFollower([...r2.earlyMessages, ...r3.earlyMessages]);
+  leader.step(ack2);
+  const early = leader.readyEarly();
+  assert.deepEqual(early, { messages: [], committed: [] }, "z1 was already committed and z2 is in flight");
+  c.server(l).storage.append(r3.entriesToAppend);
+  leader.advance(r3);
+  assert.equal(leader.committedZxid, z2);
+  // A step other than an ack or commit still has to wait for advance().
+  assert.equal(leader.canStepDuringReady({ ...ack2, type: "ping", sender: "learner" } as Message), false);
+});
+
+test("a follower applies a commit while its write of a newer proposal is in flight, and one that overtook its proposal", () => {
+  const c = new ZabCluster({ voters: [1, 2, 3] });
+  const l = elect(c);
+  const f = [1, 2, 3].find((id) => id !== l)!;
+  const [z0] = commitAll(c, 1);
+  assert.ok(c.runUntil(() => liveApplied(c, z0!), 20));
+  const leader = c.node(l);
+  const follower = c.node(f);
+  const to = (msgs: readonly Message[], type: Message["type"]): Message => {
+    const m = msgs.find((x) => x.to === f && x.type === type);
+    assert.ok(m, `a ${type} to ${f}`);
+    return m;
+  };
+  // The leader proposes z1 and z2 in two Readys and logs them (its followers' acks are not needed here).
+  const z1 = leader.propose(bytes("one")) as bigint;
+  const r1 = leader.ready();
+  c.server(l).storage.append(r1.entriesToAppend);
+  leader.advance(r1);
+  const z2 = leader.propose(bytes("two")) as bigint;
+  const r2 = leader.ready();
+  c.server(l).storage.append(r2.entriesToAppend);
+  leader.advance(r2);
+
+  // The follower logs z1 durably, then starts writing z2.
+  follower.step(to(r1.earlyMessages, "proposal"));
+  const fr1 = follower.ready();
+  c.server(f).storage.append(fr1.entriesToAppend);
+  follower.advance(fr1);
+  follower.step(to(r2.earlyMessages, "proposal"));
+  const fr2 = follower.ready();
+  assert.deepEqual(
+    fr2.entriesToAppend.map((e) => e.zxid),
+    [z2],
+  );
+  // COMMIT z2 arrives meanwhile: z1 (durable here) applies at once; z2 waits for its write.
+  const commit2: Message = { type: "commit", from: l, to: f, epoch: leader.epoch, zxid: z2 };
+  assert.equal(follower.canStepDuringReady(commit2), true);
+  follower.step(commit2);
+  const early = follower.readyEarly();
+  assert.deepEqual(
+    early.committed.map((e) => e.zxid),
+    [z1],
+  );
+  assert.deepEqual(early.messages, []);
+  c.server(f).storage.append(fr2.entriesToAppend);
+  follower.advance(fr2);
+  const fr3 = follower.ready();
+  assert.deepEqual(
+    fr3.committed.map((e) => e.zxid),
+    [z2],
+  );
+  follower.advance(fr3);
+
+  // z3's COMMIT overtakes its PROPOSAL (stepped during a write, ahead of the proposal that waits): the
+  // follower remembers the leader's commit point and commits z3 as soon as z3 reaches its log.
+  const z3 = leader.propose(bytes("three")) as bigint;
+  const r4 = leader.ready();
+  c.server(l).storage.append(r4.entriesToAppend);
+  leader.advance(r4);
+  follower.step({ type: "commit", from: l, to: f, epoch: leader.epoch, zxid: z3 });
+  assert.ok(follower.committedZxid < z3);
+  follower.step(to(r4.earlyMessages, "proposal"));
+  assert.equal(follower.committedZxid, z3);
+  const fr4 = follower.ready();
+  c.server(f).storage.append(fr4.entriesToAppend);
+  assert.deepEqual(
+    fr4.committed.map((e) => e.zxid),
+    [z3],
+  );
+  follower.advance(fr4);
+});
