@@ -292,6 +292,19 @@ export class Replica implements MemberServer, MemberDriver {
     this.pump();
   }
 
+  /**
+   * An ACK or COMMIT the core allows while this server's disk write is pending (QuorumDriver's
+   * stepDuringReady): stepped now, readyEarly() carried out. False if it must wait as an input.
+   */
+  stepDuringReady(msg: Message): boolean {
+    if (this.inReady === null || this.running || !this.node.canStepDuringReady(msg)) return false;
+    this.node.step(msg);
+    const early = this.node.readyEarly();
+    for (const m of early.messages) this.world.send({ kind: "zab", from: m.from, to: m.to, msg: m });
+    this.applyAll(early.committed);
+    return true;
+  }
+
   sendApp(to: number, app: AppMessage): void {
     this.world.send({ kind: "app", from: this.id, to, app });
   }
@@ -711,7 +724,7 @@ export class World {
     if (s === undefined || !s.up) return;
     if (env.kind === "zab") {
       const msg = env.msg;
-      s.input(() => s.node.step(msg));
+      if (!s.stepDuringReady(msg)) s.input(() => s.node.step(msg));
     } else if (env.kind === "app") {
       s.onApp(env.from, env.app);
     } else {
