@@ -95,8 +95,8 @@ export interface NotLeader {
  *    so replies to clients do not wait for the fsync of newer entries.
  * 4. Call advance(ready). Between ready() and advance() do not call step, tick or propose: queue them.
  *    Except: while step 1 is in flight, a message for which canStepDuringReady() holds (a follower's ACK
- *    at the leader, the leader's COMMIT at a follower) may be stepped, if nothing is queued before it;
- *    then carry out readyEarly() at once. That way a commit does not wait for the fsync of newer entries.
+ *    at the leader, the leader's COMMIT at a follower) may be stepped, even ahead of what is queued; then
+ *    carry out readyEarly() at once. That way a commit does not wait for the fsync of newer entries.
  */
 export interface Ready {
   readonly persistEpochs?: { readonly acceptedEpoch: number; readonly currentEpoch: number };
@@ -430,7 +430,9 @@ export class ZabNode {
   /**
    * Whether `m` may be stepped while a Ready's log changes are being made durable (see Ready): an ACK of log
    * progress from a learner while we lead an established epoch, or the leader's COMMIT to an up-to-date
-   * follower, and only while the Ready does no more than append entries. Neither changes the log or the epochs; what they produce comes out through readyEarly().
+   * follower, and only while the Ready does no more than append entries. Neither changes the log or the
+   * epochs, and both only raise what they report, so they may overtake messages queued before them (a
+   * COMMIT ahead of its PROPOSAL is kept in leaderCommit). What they produce comes out through readyEarly().
    */
   canStepDuringReady(m: Message): boolean {
     if (!this.inReady || !this.readyIsAppendOnly) return false;
