@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeZxid, zxidEpoch } from "../../src/base/zxid.js";
 import type { Message } from "../../src/consensus/messages.js";
+import type { Ready, ZabNode } from "../../src/consensus/zab-node.js";
 import { ZabCluster, type SimServer } from "../sim/zab-cluster.js";
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -355,23 +356,31 @@ test("a single voter is an ensemble of one: it leads and commits its own log", (
   assert.deepEqual(c.appliedZxids(7).at(-1), z);
 });
 
-test("while the leader's own write is in flight, an ack commits only what it has durably logged", () => {
+/** Three voters with a leader, one committed entry everywhere, and one follower to drive by hand. */
+function settledTrio(): { c: ZabCluster; l: number; f: number; leader: ZabNode; follower: ZabNode } {
   const c = new ZabCluster({ voters: [1, 2, 3] });
   const l = elect(c);
-  const f1 = [1, 2, 3].find((id) => id !== l)!;
+  const f = [1, 2, 3].find((id) => id !== l)!;
   const [z0] = commitAll(c, 1);
   assert.ok(c.runUntil(() => liveApplied(c, z0!), 20));
-  const leader = c.node(l);
-  const follower = c.node(f1);
+  return { c, l, f, leader: c.node(l), follower: c.node(f) };
+}
+
+test("while the leader's own write is in flight, an ack commits only what it has durably logged", () => {
+  const { c, l, f, leader, follower } = settledTrio();
   /** The follower logs what it was sent (its own Ready done at once) and returns its ack. */
   const logAtFollower = (msgs: readonly Message[]): Message => {
-    for (const m of msgs) if (m.to === f1) follower.step(m);
+    for (const m of msgs) if (m.to === f) follower.step(m);
     const r = follower.ready();
-    c.server(f1).storage.append(r.entriesToAppend);
+    c.server(f).storage.append(r.entriesToAppend);
     follower.advance(r);
     const ack = r.messages.find((m) => m.type === "ack");
     assert.ok(ack, "the follower acks what it logged");
     return ack;
+  };
+  const persistAtLeader = (r: Ready): void => {
+    c.server(l).storage.append(r.entriesToAppend);
+    leader.advance(r);
   };
 
   // z1 is proposed and the leader's write of it starts; the follower logs it and acks before that write ends.
@@ -380,41 +389,48 @@ test("while the leader's own write is in flight, an ack commits only what it has
   const ack1 = logAtFollower(r1.earlyMessages);
   assert.equal(leader.canStepDuringReady(ack1), true);
   leader.step(ack1);
-  const none = leader.readyEarly();
-  assert.deepEqual(none, { messages: [], committed: [] }, "one durable copy of z1 is not a quorum");
+  assert.deepEqual(leader.readyEarly(), { messages: [], committed: [] }, "one durable copy is not a quorum");
   assert.ok(leader.committedZxid < z1);
-  c.server(l).storage.append(r1.entriesToAppend);
-  leader.advance(r1);
+  persistAtLeader(r1);
   assert.equal(leader.committedZxid, z1, "the leader's own write completes the quorum");
-
-  // z2's write is in flight at the leader when the ack of both arrives: z1 commits at once, z2 waits.
-  const r2 = leader.ready(); // z1's commit, applied here (durable), and nothing to write
+  const r2 = leader.ready();
   assert.deepEqual(
     r2.committed.map((e) => e.zxid),
     [z1],
   );
-  leader.advance(r2);
+  persistAtLeader(r2);
+
+  // z2 is durable at the leader only; while z3's write is in flight, the follower's ack of z2 commits it
+  // at once: COMMITs go out and z2 is applied, without waiting for z3's write.
   const z2 = leader.propose(bytes("two")) as bigint;
   const r3 = leader.ready();
+  persistAtLeader(r3);
+  assert.ok(leader.committedZxid < z2);
+  const z3 = leader.propose(bytes("three")) as bigint;
+  const r4 = leader.ready();
   const ack2 = logAtFollower([...r2.earlyMessages, ...r3.earlyMessages]);
   leader.step(ack2);
   const early = leader.readyEarly();
-  assert.deepEqual(early, { messages: [], committed: [] }, "z1 was already committed and z2 is in flight");
-  c.server(l).storage.append(r3.entriesToAppend);
-  leader.advance(r3);
-  assert.equal(leader.committedZxid, z2);
+  assert.deepEqual(
+    early.committed.map((e) => e.zxid),
+    [z2],
+  );
+  assert.deepEqual(early.messages.map((m) => [m.type, m.type === "commit" && m.zxid]).sort(), [
+    ["commit", z2],
+    ["commit", z2],
+  ]);
+  // The follower's ack of z3 too, before the leader's write of it ends: nothing more.
+  leader.step(logAtFollower(r4.earlyMessages));
+  assert.deepEqual(leader.readyEarly(), { messages: [], committed: [] }, "z3 is in flight here");
+  persistAtLeader(r4);
+  assert.equal(leader.committedZxid, z3);
   // A step other than an ack or commit still has to wait for advance().
+  leader.ready();
   assert.equal(leader.canStepDuringReady({ ...ack2, type: "ping", sender: "learner" } as Message), false);
 });
 
 test("a follower applies a commit while its write of a newer proposal is in flight, and one that overtook its proposal", () => {
-  const c = new ZabCluster({ voters: [1, 2, 3] });
-  const l = elect(c);
-  const f = [1, 2, 3].find((id) => id !== l)!;
-  const [z0] = commitAll(c, 1);
-  assert.ok(c.runUntil(() => liveApplied(c, z0!), 20));
-  const leader = c.node(l);
-  const follower = c.node(f);
+  const { c, l, f, leader, follower } = settledTrio();
   const to = (msgs: readonly Message[], type: Message["type"]): Message => {
     const m = msgs.find((x) => x.to === f && x.type === type);
     assert.ok(m, `a ${type} to ${f}`);
