@@ -57,11 +57,7 @@ export class ChurnTable<K extends ChurnKey, V> {
       return;
     }
     if ((this.count + 1) * 2 > this.keys.length) this.resize(this.keys.length * 2);
-    let i = this.home(h);
-    while (this.keys[i] !== undefined) i = (i + 1) & this.mask;
-    this.keys[i] = key;
-    this.vals[i] = value;
-    this.hashes[i] = h;
+    this.place(key, value, h);
     this.count++;
   }
 
@@ -85,10 +81,10 @@ export class ChurnTable<K extends ChurnKey, V> {
   }
 
   clear(): void {
-    this.keys.fill(undefined);
-    this.vals.fill(undefined);
+    const old = this.replaceArrays(capacityMin);
+    old.keys.fill(undefined);
+    old.vals.fill(undefined);
     this.count = 0;
-    if (this.keys.length > capacityMin) this.resize(capacityMin);
   }
 
   /** The values, as of the call (changes while iterating are not seen). */
@@ -112,25 +108,38 @@ export class ChurnTable<K extends ChurnKey, V> {
     return Math.imul(h, 0x9e3779b1) >>> this.shift;
   }
 
-  /** Rehashes into `capacity` slots (a power of two), emptying the old arrays first. */
+  /** Puts a key that is not in the table into the first free slot from its home. */
+  private place(key: K, value: V, h: number): void {
+    let i = this.home(h);
+    while (this.keys[i] !== undefined) i = (i + 1) & this.mask;
+    this.keys[i] = key;
+    this.vals[i] = value;
+    this.hashes[i] = h;
+  }
+
+  /** Rehashes into `capacity` slots (a power of two), emptying the old arrays after. */
   private resize(capacity: number): void {
-    const { keys, vals, hashes } = this;
+    const { keys, vals, hashes } = this.replaceArrays(capacity);
+    for (let j = 0; j < keys.length; j++)
+      if (keys[j] !== undefined) this.place(keys[j]!, vals[j] as V, hashes[j]!);
+    // Once promoted, a dropped array would keep what it points at alive through young collections.
+    keys.fill(undefined);
+    vals.fill(undefined);
+  }
+
+  /** Empty arrays of `capacity` slots in place of the current ones, which are returned. */
+  private replaceArrays(capacity: number): {
+    keys: (K | undefined)[];
+    vals: (V | undefined)[];
+    hashes: Int32Array;
+  } {
+    const old = { keys: this.keys, vals: this.vals, hashes: this.hashes };
     this.keys = emptySlots(capacity);
     this.vals = emptySlots(capacity);
     this.hashes = new Int32Array(capacity);
     this.mask = capacity - 1;
     this.shift = 32 - Math.log2(capacity);
-    for (let j = 0; j < keys.length; j++) {
-      if (keys[j] === undefined) continue;
-      let i = this.home(hashes[j]!);
-      while (this.keys[i] !== undefined) i = (i + 1) & this.mask;
-      this.keys[i] = keys[j];
-      this.vals[i] = vals[j];
-      this.hashes[i] = hashes[j]!;
-    }
-    // Once promoted, a dropped array would keep what it points at alive through young collections.
-    keys.fill(undefined);
-    vals.fill(undefined);
+    return old;
   }
 }
 

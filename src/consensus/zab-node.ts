@@ -163,14 +163,13 @@ export class ZabNode {
   private currentEpoch: number;
   private epochsDirty = false;
   private committed: bigint;
-  private applied: bigint;
   /**
    * Following: the leader's commit point as last heard in this attempt, which may be past our log (a
    * COMMIT stepped before the PROPOSAL it covers, see canStepDuringReady); entries up to it are committed
    * as they arrive.
    */
   private leaderCommit = 0n;
-  /** The last committed zxid handed to the shell to apply (by ready() or readyEarly()). */
+  /** The last committed zxid handed to the shell to apply (by ready() or readyEarly()): what it has applied. */
   private handedOut: bigint;
   /** Peers the Ready being carried out holds late messages for: nothing may overtake them. */
   private heldPeers: ReadonlySet<number> = new Set();
@@ -259,7 +258,6 @@ export class ZabNode {
     this.currentEpoch = restored.currentEpoch;
     this.epochValue = restored.currentEpoch;
     this.committed = restored.appliedZxid;
-    this.applied = restored.appliedZxid;
     this.handedOut = restored.appliedZxid;
     this.vote = this.selfVote();
     this.becomeLooking("start");
@@ -542,13 +540,7 @@ export class ZabNode {
     if (r.roleChanged) this.roleDirty = false;
     if (r.committed.length > 0) {
       this.counters.commits += r.committed.length;
-      const last = r.committed[r.committed.length - 1]!.zxid;
-      assert(last <= this.committed, "applied beyond the commit point");
-      if (last > this.applied) this.applied = last;
-    }
-    if (this.handedOut > this.applied) {
-      assert(this.handedOut <= this.committed, "applied beyond the commit point");
-      this.applied = this.handedOut; // readyEarly()'s entries, applied when it returned them
+      assert(r.committed[r.committed.length - 1]!.zxid <= this.committed, "applied beyond the commit point");
     }
     if (this.roleValue === "leading") {
       // Our own log just became durable: that is the leader's ack (etcd's self MsgAppResp).
@@ -876,8 +868,7 @@ export class ZabNode {
       );
       this.log.installSnapshot(m.snapshot);
       this.committed = m.snapshot.zxid;
-      this.applied = m.snapshot.zxid; // the snapshot replaces the applied state
-      this.handedOut = m.snapshot.zxid;
+      this.handedOut = m.snapshot.zxid; // the snapshot replaces the applied state
     }
     for (const e of m.entries) this.log.append(e);
     const last = this.log.lastZxid();
