@@ -81,12 +81,15 @@ export function validatePath(path: string, sequential = false): void {
   if (path[0] !== "/") throw new InvalidPathError(path, "must start with /");
   if (path.length === 1) return;
   if (path.endsWith("/") && !sequential) throw new InvalidPathError(path, "must not end with /");
-  const parts = path.split("/");
-  for (let i = 1; i < parts.length; i++) {
-    const part = parts[i]!;
-    if (part === "" && !(sequential && i === parts.length - 1))
-      throw new InvalidPathError(path, "empty node name");
-    if (part === "." || part === "..") throw new InvalidPathError(path, `relative name ${part}`);
+  // The names between slashes, scanned in place (a split would allocate an array and a string per name).
+  let start = 1;
+  for (let i = 1; i <= path.length; i++) {
+    if (i < path.length && path.charCodeAt(i) !== 0x2f) continue;
+    const len = i - start;
+    if (len === 0 && !(sequential && i === path.length)) throw new InvalidPathError(path, "empty node name");
+    if (len <= 2 && len > 0 && path.charCodeAt(start) === 0x2e && path.charCodeAt(i - 1) === 0x2e)
+      throw new InvalidPathError(path, `relative name ${path.slice(start, i)}`);
+    start = i + 1;
   }
   for (let i = 0; i < path.length; i++) {
     const c = path.charCodeAt(i);

@@ -48,7 +48,8 @@ test("bad connect strings are refused with InvalidConnectStringError", () => {
 });
 
 test("valid paths pass and invalid ones throw InvalidPathError naming the path", () => {
-  for (const ok of ["/", "/a", "/a/b", "/a.b/c..d", "/emoji😀", "/ünï"]) validatePath(ok);
+  for (const ok of ["/", "/a", "/a/b", "/a.b/c..d", "/.a", "/a.", "/..a/...", "/emoji😀", "/ünï"])
+    validatePath(ok);
   for (const bad of [
     "",
     "a",
@@ -56,7 +57,10 @@ test("valid paths pass and invalid ones throw InvalidPathError naming the path",
     "//",
     "/a//b",
     "/a/./b",
+    "/./a",
+    "/a/.",
     "/a/..",
+    "/../a",
     "/a\u0000",
     "/a\u0001",
     "/a\u007f",
