@@ -13,7 +13,8 @@ export interface ConnectionHandlers {
 }
 
 /**
- * Writes go straight to the socket until write() returns false, then queue until 'drain' (undici's habit).
+ * Frames sent in one turn (the requests that the replies of one read set off, say) leave in one write, at the
+ * end of the turn's callbacks and promise reactions. After a write returns false, frames queue until 'drain'.
  * Frames are handed to onFrame in order; a frame past `maxBuffer` closes the connection before it is buffered.
  */
 export class Connection {
@@ -21,6 +22,7 @@ export class Connection {
   private readonly queue: Uint8Array[] = [];
   private queuedBytes = 0;
   private blocked = false;
+  private flushScheduled = false;
   private closed = false;
   private closeError: Error | undefined;
   private handlers: ConnectionHandlers | undefined;
@@ -91,17 +93,20 @@ export class Connection {
     else this.drainFrames();
   }
 
-  /** Sends one whole frame (length prefix included). Ignored once closed. */
+  /** Sends one whole frame (length prefix included), with the others of this turn. Ignored once closed. */
   send(frame: Uint8Array): void {
     if (this.closed) return;
-    if (this.blocked) {
-      this.queue.push(frame);
-      this.queuedBytes += frame.length;
-      if (this.queuedBytes > writeQueueBytesMax)
-        this.destroy(new Error(`write queue past ${writeQueueBytesMax} bytes`));
+    this.queue.push(frame);
+    this.queuedBytes += frame.length;
+    if (this.queuedBytes > writeQueueBytesMax) {
+      this.destroy(new Error(`write queue past ${writeQueueBytesMax} bytes`));
       return;
     }
-    if (!this.socket.write(frame)) this.blocked = true;
+    if (!this.flushScheduled && !this.blocked) {
+      this.flushScheduled = true;
+      // Sent from a promise reaction, the tick runs once the pending reactions are done: theirs join this write.
+      process.nextTick(() => this.flush());
+    }
   }
 
   /** Closes the socket at once; onClose runs (once) with `error`. */
@@ -117,11 +122,15 @@ export class Connection {
 
   private onDrain(): void {
     this.blocked = false;
-    while (this.queue.length > 0 && !this.blocked && !this.closed) {
-      const frame = this.queue.shift()!;
-      this.queuedBytes -= frame.length;
-      if (!this.socket.write(frame)) this.blocked = true;
-    }
+    this.flush();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.closed || this.blocked || this.queue.length === 0) return;
+    const frames = this.queue.splice(0);
+    this.queuedBytes = 0;
+    if (!this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames))) this.blocked = true;
   }
 
   private onData(chunk: Buffer): void {

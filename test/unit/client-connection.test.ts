@@ -1,0 +1,39 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, Socket, type AddressInfo } from "node:net";
+import { Connection } from "../../src/client/connection.js";
+import { waitFor } from "../helpers/wait.js";
+
+function frame(byte: number): Uint8Array {
+  return Uint8Array.of(0, 0, 0, 1, byte);
+}
+
+test("frames sent in one turn, directly or from its promise reactions, leave in one write, in order", async (t) => {
+  const received: number[] = [];
+  const server = createServer((s) => s.on("data", (chunk: Buffer) => received.push(...chunk)));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => server.close());
+  const { port } = server.address() as AddressInfo;
+  const conn = await Connection.open("127.0.0.1", port, 5_000, 1 << 20);
+  conn.start({ onFrame: () => undefined, onClose: () => undefined });
+  t.after(() => conn.destroy(undefined));
+
+  const writes: number[] = [];
+  const write = Socket.prototype.write;
+  Socket.prototype.write = function (this: Socket, ...args: Parameters<Socket["write"]>) {
+    writes.push((args[0] as Uint8Array).length);
+    return write.apply(this, args);
+  } as Socket["write"];
+  t.after(() => (Socket.prototype.write = write));
+
+  conn.send(frame(1));
+  conn.send(frame(2));
+  void Promise.resolve().then(() => conn.send(frame(3)));
+  await waitFor(() => received.length === 15, { message: "three frames at the server" });
+  assert.deepEqual(writes, [15]);
+  assert.deepEqual(received, [...frame(1), ...frame(2), ...frame(3)]);
+
+  conn.send(frame(4)); // a later turn: a write of its own
+  await waitFor(() => received.length === 20, { message: "the fourth frame at the server" });
+  assert.deepEqual(writes, [15, 5]);
+});
