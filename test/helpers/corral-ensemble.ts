@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { corralBin } from "./corral-process.js";
 import { fourLetterWord } from "./four-letter-word.js";
-import { freePort } from "./free-port.js";
+import { distinctFreePorts } from "./free-port.js";
 import { repoRoot } from "./managed-process.js";
 import { waitFor } from "./wait.js";
 import { liveChildren } from "./exit-cleanup.js";
@@ -150,19 +150,38 @@ export class EnsembleMemberProcess {
   }
 }
 
+/** A member could not bind a port found free a moment before. */
+class PortTakenError extends Error {}
+
 export class CorralEnsemble {
   private constructor(
     readonly baseDir: string,
     readonly members: EnsembleMemberProcess[],
   ) {}
 
-  /** Writes every member's zoo.cfg and myid, starts them all, and waits for a leader and followers. */
+  /**
+   * Writes every member's zoo.cfg and myid, starts them all, and waits for a leader and followers. A port
+   * taken between being found free and being bound (by another test's process) means another try on new ports.
+   */
   static async start(options: EnsembleOptions = {}): Promise<CorralEnsemble> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await CorralEnsemble.startOnce(options);
+      } catch (e) {
+        if (!(e instanceof PortTakenError) || attempt === 3) throw e;
+      }
+    }
+  }
+
+  private static async startOnce(options: EnsembleOptions): Promise<CorralEnsemble> {
     const size = options.size ?? 3;
     const baseDir = mkdtempSync(join(tmpdir(), "corral-ensemble-"));
-    const ports: { client: number; quorum: number; election: number }[] = [];
-    for (let i = 0; i < size; i++)
-      ports.push({ client: await freePort(), quorum: await freePort(), election: await freePort() });
+    const free = await distinctFreePorts(size * 3);
+    const ports = Array.from({ length: size }, (_, i) => ({
+      client: free[3 * i]!,
+      quorum: free[3 * i + 1]!,
+      election: free[3 * i + 2]!,
+    }));
     const firstObserver = size - (options.observers ?? 0);
     const serverLines = ports.map(
       (p, i) =>
@@ -192,10 +211,22 @@ export class CorralEnsemble {
     const ensemble = new CorralEnsemble(baseDir, members);
     for (const m of members) m.launch();
     try {
-      await ensemble.waitForQuorum(members, 30_000);
+      let exited: EnsembleMemberProcess | undefined;
+      await waitFor(
+        async () => {
+          exited = members.find((m) => !m.running);
+          return exited !== undefined || (await ensemble.quorumLeader(members)) !== undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 50, message: `one leader and ${size - 1} followers` },
+      );
+      if (exited !== undefined) {
+        const why = `server ${exited.id} exited while the ensemble started`;
+        throw exited.output.includes("EADDRINUSE") ? new PortTakenError(why) : new Error(why);
+      }
     } catch (e) {
       const logs = members.map((m) => `--- server ${m.id} ---\n${m.output.slice(-3000)}`).join("\n");
       await ensemble.stop();
+      if (e instanceof PortTakenError) throw e;
       throw new Error(`${(e as Error).message}\n${logs}`);
     }
     return ensemble;
@@ -218,18 +249,20 @@ export class CorralEnsemble {
     timeoutMs = 20_000,
   ): Promise<EnsembleMemberProcess> {
     let leader: EnsembleMemberProcess | undefined;
-    await waitFor(
-      async () => {
-        const modes = await Promise.all(among.map((m) => m.mode()));
-        const leaders = among.filter((_, i) => modes[i] === "leader");
-        const followers = modes.filter((m) => m === "follower" || m === "observer").length;
-        if (leaders.length !== 1 || followers !== among.length - 1) return false;
-        leader = leaders[0];
-        return true;
-      },
-      { timeoutMs, intervalMs: 50, message: `one leader and ${among.length - 1} followers` },
-    );
+    await waitFor(async () => (leader = await this.quorumLeader(among)) !== undefined, {
+      timeoutMs,
+      intervalMs: 50,
+      message: `one leader and ${among.length - 1} followers`,
+    });
     return leader!;
+  }
+
+  /** The leader when exactly one of `among` says leader and the rest of them follower (or observer). */
+  private async quorumLeader(among: EnsembleMemberProcess[]): Promise<EnsembleMemberProcess | undefined> {
+    const modes = await Promise.all(among.map((m) => m.mode()));
+    const leaders = among.filter((_, i) => modes[i] === "leader");
+    const followers = modes.filter((m) => m === "follower" || m === "observer").length;
+    return leaders.length === 1 && followers === among.length - 1 ? leaders[0] : undefined;
   }
 
   async stop(): Promise<void> {

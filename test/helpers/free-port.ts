@@ -51,3 +51,13 @@ export async function freePort(): Promise<number> {
   if (port === null) throw new Error("no free port");
   return port;
 }
+
+/** `count` distinct loopback ports that were free a moment ago. */
+export async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  for (let tries = 0; ports.size < count; tries++) {
+    if (tries > count * 20) throw new Error(`could not find ${count} distinct free ports`);
+    ports.add(await freePort());
+  }
+  return [...ports];
+}

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fourLetterWord } from "./four-letter-word.js";
-import { freePort } from "./free-port.js";
+import { distinctFreePorts } from "./free-port.js";
 import { repoRoot } from "./managed-process.js";
 import { waitFor } from "./wait.js";
 import { zookeeperClasspath, zookeeperUnavailableReason } from "./zookeeper-process.js";
@@ -362,16 +362,6 @@ export class ZooKeeperEnsemble {
 
 function connectStringOf(servers: readonly EnsembleServer[]): string {
   return servers.map((s) => s.connectString).join(",");
-}
-
-/** `count` distinct loopback ports that were free a moment ago. */
-async function distinctFreePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  for (let tries = 0; ports.size < count; tries++) {
-    if (tries > count * 20) throw new Error(`could not find ${count} distinct free ports`);
-    ports.add(await freePort());
-  }
-  return [...ports];
 }
 
 function zooCfg(options: EnsembleOptions, server: EnsembleServer, all: readonly EnsembleServer[]): string {
