@@ -5,6 +5,8 @@ import { FrameDecoder } from "../protocol/frame-decoder.js";
 
 /** Frames queued behind a full socket before the connection is dropped: a client that outruns it is stuck. */
 export const writeQueueBytesMax = 64 * 1024 * 1024;
+/** Frames are joined into writes of up to this many bytes (a larger frame is a write of its own). */
+const writeBytesMax = 1024 * 1024;
 
 export interface ConnectionHandlers {
   onFrame(frame: Uint8Array): void;
@@ -125,12 +127,18 @@ export class Connection {
     this.flush();
   }
 
+  /** Writes what is queued, up to `writeBytesMax` per write, until the socket is full. */
   private flush(): void {
     this.flushScheduled = false;
-    if (this.closed || this.blocked || this.queue.length === 0) return;
-    const frames = this.queue.splice(0);
-    this.queuedBytes = 0;
-    if (!this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames))) this.blocked = true;
+    while (!this.closed && !this.blocked && this.queue.length > 0) {
+      let n = 1;
+      let bytes = this.queue[0]!.length;
+      while (n < this.queue.length && bytes + this.queue[n]!.length <= writeBytesMax)
+        bytes += this.queue[n++]!.length;
+      const frames = this.queue.splice(0, n);
+      this.queuedBytes -= bytes;
+      if (!this.socket.write(n === 1 ? frames[0]! : Buffer.concat(frames, bytes))) this.blocked = true;
+    }
   }
 
   private onData(chunk: Buffer): void {

@@ -37,3 +37,39 @@ test("frames sent in one turn, directly or from its promise reactions, leave in 
   await waitFor(() => received.length === 20, { message: "the fourth frame at the server" });
   assert.deepEqual(writes, [15, 5]);
 });
+
+test("a burst past the write size goes out in several writes, the rest after each drain, in order", async (t) => {
+  let received = 0;
+  const chunks: Buffer[] = [];
+  const server = createServer((s) =>
+    s.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      chunks.push(chunk);
+    }),
+  );
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => server.close());
+  const { port } = server.address() as AddressInfo;
+  const conn = await Connection.open("127.0.0.1", port, 5_000, 1 << 20);
+  conn.start({ onFrame: () => undefined, onClose: () => undefined });
+  t.after(() => conn.destroy(undefined));
+
+  const writes: number[] = [];
+  const write = Socket.prototype.write;
+  Socket.prototype.write = function (this: Socket, ...args: Parameters<Socket["write"]>) {
+    writes.push((args[0] as Uint8Array).length);
+    return write.apply(this, args);
+  } as Socket["write"];
+  t.after(() => (Socket.prototype.write = write));
+
+  // Five frames of 300,000 bytes each (a 4-byte length, then the frame's number over and over).
+  const frames = [1, 2, 3, 4, 5].map((k) => {
+    const f = new Uint8Array(300_000).fill(k);
+    new DataView(f.buffer).setInt32(0, f.length - 4);
+    return f;
+  });
+  for (const f of frames) conn.send(f);
+  await waitFor(() => received === 1_500_000, { message: "every byte at the server" });
+  assert.deepEqual(writes, [900_000, 600_000]); // three fit in a megabyte, the other two follow the drain
+  assert.deepEqual(Buffer.concat(chunks), Buffer.concat(frames));
+});
