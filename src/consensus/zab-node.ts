@@ -137,6 +137,8 @@ interface LearnerHandle {
 
 type Sequenced = ProposalMessage | InformMessage;
 
+const noMessages: readonly Message[] = [];
+
 /** Running totals for metrics (ZooKeeper's ServerMetrics counters of the same meaning). Never reset. */
 export interface ZabCounters {
   /** Leader: txns proposed (proposal_count). */
@@ -171,8 +173,8 @@ export class ZabNode {
   private leaderCommit = 0n;
   /** The last committed zxid handed to the shell to apply (by ready() or readyEarly()): what it has applied. */
   private handedOut: bigint;
-  /** Peers the Ready being carried out holds late messages for: nothing may overtake them. */
-  private heldPeers: ReadonlySet<number> = new Set();
+  /** The late messages of the Ready being carried out: nothing may overtake one to the same peer. */
+  private held: readonly Message[] = noMessages;
   /** The Ready being carried out only appends entries (no snapshot, truncation, epochs or role change). */
   private readyIsAppendOnly = false;
   private ticks = 0;
@@ -458,7 +460,8 @@ export class ZabNode {
     const kept: Message[] = [];
     for (const m of this.outbox) {
       if (m === null) continue;
-      if ((m.type === "commit" || m.type === "inform") && !this.heldPeers.has(m.to)) messages.push(m);
+      if ((m.type === "commit" || m.type === "inform") && !this.held.some((h) => h.to === m.to))
+        messages.push(m);
       else kept.push(m);
     }
     this.outbox = kept;
@@ -521,7 +524,7 @@ export class ZabNode {
     this.outbox = [];
     if (this.cumulativeSlot.size > 0) this.cumulativeSlot = new Map(); // clear() would link the old table to a new one
     if (committed.length > 0) this.handedOut = committed[committed.length - 1]!.zxid;
-    this.heldPeers = new Set(r.messages.map((m) => m.to));
+    this.held = r.messages;
     this.readyIsAppendOnly =
       r.snapshotToApply === undefined &&
       r.truncateTo === undefined &&
@@ -534,7 +537,7 @@ export class ZabNode {
   advance(r: Ready): void {
     assert(this.inReady, "advance() without ready()");
     this.inReady = false;
-    this.heldPeers = new Set();
+    this.held = noMessages;
     this.log.stable(this.log.lastZxid());
     if (r.persistEpochs) this.epochsDirty = false;
     if (r.roleChanged) this.roleDirty = false;
