@@ -494,3 +494,54 @@ test("a follower applies a commit while its write of a newer proposal is in flig
   );
   follower.advance(fr4);
 });
+
+test("a COMMIT made while a Ready is carried out waits behind that Ready's late messages to the same peer", () => {
+  const { c, l, f, leader } = settledTrio();
+  const g = [1, 2, 3].find((id) => id !== l && id !== f)!;
+  const epoch = leader.epoch;
+  const z0 = leader.committedZxid;
+  const carryOut = (r: Ready): void => {
+    c.server(l).storage.append(r.entriesToAppend);
+    leader.advance(r);
+  };
+  // z1 is durable at the leader; no follower has acked it yet.
+  const z1 = leader.propose(bytes("one")) as bigint;
+  carryOut(leader.ready());
+  // g joins again (a new attempt): the leader answers its epoch ack with DIFF and NEWLEADER, which wait
+  // for the Ready's log changes (late messages).
+  leader.step({ type: "followerInfo", from: g, to: l, attempt: 99, acceptedEpoch: epoch, observer: false });
+  carryOut(leader.ready());
+  leader.step({
+    type: "ackEpoch",
+    from: g,
+    to: l,
+    attempt: 99,
+    epoch,
+    fresh: false,
+    currentEpoch: epoch,
+    lastZxid: z0,
+    committedZxid: z0,
+  });
+  const r = leader.ready();
+  assert.deepEqual(
+    r.messages.map((m) => [m.type, m.to]),
+    [
+      ["diff", g],
+      ["newLeader", g],
+    ],
+  );
+  // While that Ready is carried out, f's ack commits z1: f's COMMIT goes at once, g's stays behind g's sync.
+  const ack: Message = { type: "ack", from: f, to: l, epoch, zxid: z1 };
+  assert.equal(leader.canStepDuringReady(ack), true);
+  leader.step(ack);
+  assert.deepEqual(
+    leader.readyEarly().messages.map((m) => [m.type, m.to, m.type === "commit" && m.zxid]),
+    [["commit", f, z1]],
+  );
+  carryOut(r);
+  const next = leader.ready();
+  assert.deepEqual(
+    [...next.earlyMessages, ...next.messages].map((m) => [m.type, m.to, m.type === "commit" && m.zxid]),
+    [["commit", g, z1]],
+  );
+});
