@@ -37,6 +37,7 @@ import {
   type TargetKind,
 } from "./servers.js";
 import { runWorkload, workloadNames, type WorkloadName, type WorkloadResult } from "./workloads.js";
+import { probeFsyncLatency, type FsyncLatency } from "./fsync-probe.js";
 
 const usage = `usage: npm run bench:compare -- [options]
 
@@ -125,6 +126,10 @@ function machine(): Machine {
   };
 }
 
+function describeFsync(f: FsyncLatency): string {
+  return `p50 ${fmt(f.p50Ms)} ms, p90 ${fmt(f.p90Ms)} ms, max ${fmt(f.maxMs)} ms over ${f.count}`;
+}
+
 function commandLine(args: readonly string[]): string {
   const quoted = args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`));
   return `npm run bench:compare${quoted.length > 0 ? ` -- ${quoted.join(" ")}` : ""}`;
@@ -199,6 +204,9 @@ async function main(args: string[]): Promise<number> {
   // (its RSS baseline must be an empty server, and it restarts the server).
   const longLived = new Map<TargetKind, BenchServer>();
   const started = Date.now();
+  // Before any server starts and after all have stopped: the disk's own fsync latency, on a quiet machine.
+  const fsyncBefore = await probeFsyncLatency(tmpdir());
+  log(`fdatasync before the run: ${describeFsync(fsyncBefore)}`);
   try {
     for (const t of targets) {
       log(`starting ${targetLabels[t]} ...`);
@@ -242,6 +250,8 @@ async function main(args: string[]): Promise<number> {
   } finally {
     for (const s of longLived.values()) await s.stop();
   }
+  const fsync = { before: fsyncBefore, after: await probeFsyncLatency(tmpdir()) };
+  log(`fdatasync after the run: ${describeFsync(fsync.after)}`);
   const elapsedMin = (Date.now() - started) / 60_000;
 
   const ran = targets.filter((t) => results[t] !== undefined);
@@ -259,7 +269,7 @@ async function main(args: string[]): Promise<number> {
   writeFileSync(svgPath, chartSvg(comparisons, ran));
   writeFileSync(
     jsonPath,
-    `${JSON.stringify({ date, command, machine: m, options, rounds, targets, unavailable, results }, null, 2)}\n`,
+    `${JSON.stringify({ date, command, machine: m, fsync, options, rounds, targets, unavailable, results }, null, 2)}\n`,
   );
   const md = [
     "# Benchmarks: Corral vs Apache ZooKeeper 3.8",
@@ -272,6 +282,9 @@ async function main(args: string[]): Promise<number> {
     "",
     `- \`nproc\`: ${m.nproc} (${m.cpu}); memory ${m.memory}; ${m.kernel}; data dirs on ${m.filesystem}`,
     `- node ${m.node}; ${m.java}; Debian zookeeper ${m.zookeeper}`,
+    `- fdatasync after a 4 KiB overwrite, on that file system with no server running: before the run ${describeFsync(fsync.before)};`,
+    `  after it ${describeFsync(fsync.after)}. Both servers wait for one before acknowledging a write, so the write`,
+    "  workloads' figures and their ratios move with it: compare runs only where it was alike.",
     "- The load generator (one node process, Corral's client) shares the cores with the server under test;",
     "  Corral's server is one node process, ZooKeeper's JVM runs several threads. This machine is shared and noisy:",
     "  read the spread, not only the median.",

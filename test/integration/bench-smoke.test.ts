@@ -2,6 +2,9 @@
 // Says nothing about speed; bench:compare does that.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { compareWorkloads, comparisonTable, type CompareResults } from "../../bench/report.js";
 import { startCorralEnsembleForBench, startCorralForBench, type BenchServer } from "../../bench/servers.js";
 import {
@@ -11,6 +14,7 @@ import {
   type WorkloadOptions,
 } from "../../bench/workloads.js";
 import { fourLetterWord } from "../helpers/four-letter-word.js";
+import { probeFsyncLatency } from "../../bench/fsync-probe.js";
 import { NodeExistsError, ZooKeeperClient } from "../../src/client/index.js";
 
 let server: BenchServer | undefined;
@@ -119,4 +123,14 @@ test("session n of a connect string goes to member n mod size first", () => {
   assert.equal(rotatedConnectString(cs, 1), "127.0.0.1:2,127.0.0.1:3,127.0.0.1:1");
   assert.equal(rotatedConnectString(cs, 5), "127.0.0.1:3,127.0.0.1:1,127.0.0.1:2");
   assert.equal(rotatedConnectString("127.0.0.1:9", 7), "127.0.0.1:9");
+});
+
+test("the fsync probe times each fdatasync and leaves nothing behind", async (t) => {
+  const parent = await mkdtemp(join(tmpdir(), "corral-probe-test-"));
+  t.after(() => rm(parent, { recursive: true, force: true }));
+  const f = await probeFsyncLatency(parent, 20);
+  assert.equal(f.count, 20);
+  assert.ok(f.p50Ms > 0 && f.p50Ms <= f.p90Ms && f.p90Ms <= f.maxMs, JSON.stringify(f));
+  assert.deepEqual(await readdir(parent), []);
+  await assert.rejects(probeFsyncLatency(parent, 0), RangeError);
 });
