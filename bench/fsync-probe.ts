@@ -25,7 +25,7 @@ export async function probeFsyncLatency(parent: string, count = 500): Promise<Fs
   try {
     const fh = await open(join(dir, "probe"), "w+");
     try {
-      await fh.write(Buffer.alloc(count * writeBytes), 0, count * writeBytes, 0);
+      await fh.writeFile(Buffer.alloc(count * writeBytes));
       await fh.sync();
       const record = Buffer.alloc(writeBytes, 0x5a);
       const times: number[] = [];
