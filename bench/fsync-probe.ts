@@ -2,6 +2,7 @@
 // acknowledging a write, so the write workloads' figures, and their ratio, move with it: BENCHMARKS.md records it.
 import { mkdtemp, open, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { LatencyHistogram } from "./histogram.js";
 
 export interface FsyncLatency {
   /** fdatasyncs timed. */
@@ -28,16 +29,19 @@ export async function probeFsyncLatency(parent: string, count = 500): Promise<Fs
       await fh.writeFile(Buffer.alloc(count * writeBytes));
       await fh.sync();
       const record = Buffer.alloc(writeBytes, 0x5a);
-      const times: number[] = [];
+      const times = new LatencyHistogram();
       for (let i = 0; i < count; i++) {
         await fh.write(record, 0, writeBytes, i * writeBytes);
         const started = performance.now();
         await fh.datasync();
-        times.push(performance.now() - started);
+        times.record(performance.now() - started);
       }
-      times.sort((a, b) => a - b);
-      const at = (q: number): number => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
-      return { count, p50Ms: at(0.5), p90Ms: at(0.9), maxMs: times[times.length - 1]! };
+      return {
+        count,
+        p50Ms: times.percentileMs(0.5),
+        p90Ms: times.percentileMs(0.9),
+        maxMs: times.summary().maxMs,
+      };
     } finally {
       await fh.close();
     }
