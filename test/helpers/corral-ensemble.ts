@@ -226,8 +226,8 @@ export class CorralEnsemble {
     } catch (e) {
       const logs = members.map((m) => `--- server ${m.id} ---\n${m.output.slice(-3000)}`).join("\n");
       await ensemble.stop();
-      if (e instanceof PortTakenError) throw e;
-      throw new Error(`${(e as Error).message}\n${logs}`);
+      const message = `${(e as Error).message}\n${logs}`;
+      throw e instanceof PortTakenError ? new PortTakenError(message) : new Error(message);
     }
     return ensemble;
   }
