@@ -1,34 +1,55 @@
 // JuteReader: bounds-checked reads of jute's binary encoding (BinaryInputArchive). Pure: no I/O, no clock, no randomness.
+import { assert } from "../base/assert.js";
 import { DecodeError } from "../base/errors.js";
 import { juteVectorLengthMax } from "../base/limits.js";
 import { decodeUtf8 } from "./utf8.js";
 
 /**
- * Reads big-endian jute primitives from `bytes[offset, end)`. Every read checks its bounds first and throws
- * DecodeError on truncation or a bad length, so a hostile length never causes an allocation.
+ * Input longer than a reader's window, handed over a piece at a time (a file read in chunks, so a large one
+ * is never in memory whole). The reader asks for more only when a read would run past its window.
+ */
+export interface JuteSource {
+  /** Bytes not yet handed over. */
+  readonly pending: number;
+  /**
+   * The next window: the unread bytes `window[from, end)` followed by the next ones, at least `n` bytes in all
+   * (the caller checked `pending` suffices). The old window's bytes may be overwritten.
+   */
+  refill(window: Uint8Array, from: number, end: number, n: number): Uint8Array;
+}
+
+/**
+ * Reads big-endian jute primitives from `bytes[offset, end)`, then from `source` if given. Every read checks
+ * its bounds first and throws DecodeError on truncation or a bad length, so a hostile length never causes an
+ * allocation.
  */
 export class JuteReader {
-  private readonly bytes: Uint8Array;
+  private bytes: Uint8Array;
   /** Made at the first readLong: most frames have no long, and a DataView costs more than reading their ints. */
   private view: DataView | null = null;
-  private readonly end: number;
+  private end: number;
   private pos: number;
+  /** Bytes consumed with earlier windows (0 without a source). */
+  private base = 0;
+  private readonly source: JuteSource | null;
 
-  constructor(bytes: Uint8Array, offset = 0, end = bytes.length) {
+  constructor(bytes: Uint8Array, offset = 0, end = bytes.length, source: JuteSource | null = null) {
     if (!(offset >= 0 && offset <= end && end <= bytes.length)) {
       throw new DecodeError(`bad reader range [${offset}, ${end}) of ${bytes.length} bytes`);
     }
     this.bytes = bytes;
     this.pos = offset;
     this.end = end;
+    this.source = source;
   }
 
+  /** Position in the input (with a source: bytes consumed since the first window's start). */
   get offset(): number {
-    return this.pos;
+    return this.base + this.pos;
   }
 
   remaining(): number {
-    return this.end - this.pos;
+    return this.end - this.pos + (this.source?.pending ?? 0);
   }
 
   readInt(): number {
@@ -64,10 +85,16 @@ export class JuteReader {
     return this.bytes.slice(start, start + len);
   }
 
-  /** Like readBuffer but returns a view into the input, for records nested in a buffer (Txn.data). */
-  readBufferView(): Uint8Array | null {
+  /**
+   * Like readBuffer but returns a view into the input, for records nested in a buffer (Txn.data). With a
+   * source the view is valid only until a read moves the window: `then` more bytes after it (the rest of the
+   * record, read while the view is in use) are brought into the window with it, as far as the input has them.
+   */
+  readBufferView(then = 0): Uint8Array | null {
     const len = this.readLength("buffer");
     if (len < 0) return null;
+    if (this.end - this.pos < len + then && this.source !== null)
+      this.fill(Math.min(len + then, this.remaining()));
     const start = this.pos;
     this.pos += len;
     return this.bytes.subarray(start, start + len);
@@ -94,7 +121,7 @@ export class JuteReader {
     const count = this.readInt();
     if (count === -1) return null;
     // Every element takes at least one byte, so a count past the remaining bytes is a lie.
-    if (count < 0 || count > juteVectorLengthMax || count > this.end - this.pos) {
+    if (count < 0 || count > juteVectorLengthMax || count > this.remaining()) {
       throw new DecodeError(`bad vector length ${count} at offset ${this.pos - 4}`);
     }
     const out: T[] = [];
@@ -104,23 +131,40 @@ export class JuteReader {
 
   /** Throws unless every byte was consumed (for records that must fill their frame exactly). */
   expectEnd(what: string): void {
-    if (this.pos !== this.end) throw new DecodeError(`${this.end - this.pos} trailing bytes after ${what}`);
+    const left = this.remaining();
+    if (left !== 0) throw new DecodeError(`${left} trailing bytes after ${what}`);
   }
 
   private readLength(what: string): number {
     const len = this.readInt();
     if (len === -1) return -1;
-    if (len < 0 || len > this.end - this.pos) {
-      throw new DecodeError(`bad ${what} length ${len} at offset ${this.pos - 4} (${this.remaining()} left)`);
+    if (len < 0 || (len > this.end - this.pos && !this.fill(len))) {
+      throw new DecodeError(
+        `bad ${what} length ${len} at offset ${this.offset - 4} (${this.remaining()} left)`,
+      );
     }
     return len;
   }
 
   private need(n: number, what: string): void {
-    if (this.end - this.pos < n) {
+    if (this.end - this.pos < n && !this.fill(n)) {
       throw new DecodeError(
-        `truncated ${what} at offset ${this.pos}: need ${n}, have ${this.end - this.pos}`,
+        `truncated ${what} at offset ${this.offset}: need ${n}, have ${this.remaining()}`,
       );
     }
+  }
+
+  /** Moves to the source's next window so that `n` bytes are unread; false if the input has fewer. */
+  private fill(n: number): boolean {
+    const s = this.source;
+    if (s === null || this.end - this.pos + s.pending < n) return false;
+    const window = s.refill(this.bytes, this.pos, this.end, n);
+    assert(window.length >= n, "source refilled short");
+    this.base += this.pos;
+    this.bytes = window;
+    this.view = null;
+    this.pos = 0;
+    this.end = window.length;
+    return true;
   }
 }

@@ -23,10 +23,10 @@ import { Code } from "../protocol/error-codes.js";
 import { UnknownOpCodeError } from "../protocol/records.js";
 import { TxnLog } from "../storage/txn-log.js";
 import { writeSnapshot } from "../storage/snapshot.js";
-import { recover } from "../storage/recovery.js";
+import { recoverTree } from "../storage/recovery.js";
 import { purge } from "../storage/purge.js";
 import { lockDataDir, readMyid, type DataDirLock } from "../storage/data-dir.js";
-import { serializeTree, deserializeTree, streamTree } from "../storage/tree-snapshot.js";
+import { serializeTree, streamTree } from "../storage/tree-snapshot.js";
 import { encodeTxn, decodeTxn } from "../protocol/txn-codec.js";
 import { defaultTraceMask, fourLetterWord, type ServerStats } from "../admin/four-letter-words.js";
 import { Metrics, closeMetricsServer } from "../admin/metrics.js";
@@ -213,11 +213,8 @@ export class CorralServer implements ConnectionHost, ReplySink, ServerStats, Mem
     const auditFailed = (e: Error): void => this.logger.error({ err: e.message }, "audit log write failed");
     if (c.auditEnable) this.auditLog = await AuditLog.open(c.auditLogDir, auditFailed);
     const initStarted = performance.now();
-    const recovered = await recover(c.dataDir, c.dataLogDir);
-    this.tree =
-      recovered.snapshot !== null
-        ? deserializeTree(recovered.snapshot.bytes, recovered.snapshot.file)
-        : new DataTree();
+    const recovered = await recoverTree(c.dataDir, c.dataLogDir);
+    this.tree = recovered.snapshot?.tree ?? new DataTree();
     this.metrics?.observe("startup_snap_load_time", performance.now() - initStarted);
     const ensemble = c.peers.filter((p) => !p.observer).length >= 2;
     if (ensemble) this.tree.setConfigData(this.configNodeData, 0n);

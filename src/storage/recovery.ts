@@ -5,16 +5,28 @@ import { zxidHex } from "../base/zxid.js";
 import { listDir } from "./fs-util.js";
 import { parseLogFileName, recordPayloadBytesMaxDefault, versionDirName, zxidFollows } from "./format.js";
 import { scanSegment } from "./segment-scan.js";
-import { loadNewestValidSnapshot } from "./snapshot.js";
+import { listSnapshots, loadNewestValidSnapshot } from "./snapshot.js";
+import { loadTreeSnapshot } from "./tree-snapshot.js";
+import type { DataTree } from "../tree/data-tree.js";
 
-export interface Recovered {
+export interface Recovered extends RecoveredLog {
   snapshot: { zxid: bigint; bytes: Uint8Array; file: string } | null;
+  /** Newer snapshots that failed their check or validateSnapshot, newest first, with why. */
+  skippedSnapshots: { file: string; why: string }[];
+}
+
+/** What recoverTree finds: the newest valid snapshot's tree, and the log after it. */
+export interface RecoveredTree extends RecoveredLog {
+  snapshot: { zxid: bigint; tree: DataTree; file: string } | null;
+  /** Newer snapshots that failed their check, newest first, with why. */
+  skippedSnapshots: { file: string; why: string }[];
+}
+
+interface RecoveredLog {
   /** Every logged txn after the snapshot's zxid, in order. */
   txns: { zxid: bigint; record: Uint8Array }[];
   /** The greater of the snapshot's zxid and the last txn's; 0n for an empty data dir. */
   lastZxid: bigint;
-  /** Newer snapshots that failed their check or validateSnapshot, newest first, with why. */
-  skippedSnapshots: { file: string; why: string }[];
   /** A torn tail discarded from the newest segment (the file was truncated there), if any. */
   tornTail: { file: string; offset: number; why: string } | null;
 }
@@ -62,9 +74,47 @@ export async function recover(
   validateSnapshot?: (bytes: Uint8Array) => boolean,
   opts: RecoverOptions = {},
 ): Promise<Recovered> {
-  const payloadBytesMax = opts.recordPayloadBytesMax ?? recordPayloadBytesMaxDefault;
   const { snapshot, skipped } = await loadNewestValidSnapshot(dataDir, validateSnapshot);
-  const snapZxid = snapshot?.zxid ?? 0n;
+  return {
+    snapshot,
+    skippedSnapshots: skipped,
+    ...(await readLogAfter(dataLogDir, snapshot?.zxid ?? 0n, opts)),
+  };
+}
+
+/**
+ * recover() for a server's start: the newest snapshot that passes its CRC is decoded into a tree as it is read
+ * (a window at a time, never in memory whole), older ones tried in turn; then the log after it.
+ */
+export async function recoverTree(
+  dataDir: string,
+  dataLogDir: string,
+  opts: RecoverOptions = {},
+): Promise<RecoveredTree> {
+  const skipped: { file: string; why: string }[] = [];
+  let snapshot: RecoveredTree["snapshot"] = null;
+  for (const { zxid, file } of await listSnapshots(dataDir)) {
+    const loaded = await loadTreeSnapshot(file, zxid);
+    if (loaded.ok) {
+      snapshot = { zxid, tree: loaded.tree, file };
+      break;
+    }
+    skipped.push({ file, why: loaded.why });
+  }
+  return {
+    snapshot,
+    skippedSnapshots: skipped,
+    ...(await readLogAfter(dataLogDir, snapshot?.zxid ?? 0n, opts)),
+  };
+}
+
+/** Every logged txn after `snapZxid`, checked for order and gaps; a torn tail of the newest segment truncated. */
+async function readLogAfter(
+  dataLogDir: string,
+  snapZxid: bigint,
+  opts: RecoverOptions,
+): Promise<RecoveredLog> {
+  const payloadBytesMax = opts.recordPayloadBytesMax ?? recordPayloadBytesMaxDefault;
   const txns: { zxid: bigint; record: Uint8Array }[] = [];
   let tornTail: Recovered["tornTail"] = null;
   let prev: bigint | null = null; // last record read, across segments
@@ -95,5 +145,5 @@ export async function recover(
     if (scan.torn !== null) tornTail = { file, ...scan.torn };
   }
   const lastZxid = txns.length > 0 ? txns[txns.length - 1].zxid : snapZxid;
-  return { snapshot, txns, lastZxid, skippedSnapshots: skipped, tornTail };
+  return { txns, lastZxid, tornTail };
 }

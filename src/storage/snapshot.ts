@@ -1,9 +1,11 @@
 // Snapshot files: write (temp, fsync, rename, fsync dir) and read back with a CRC check. Must not touch the txn log.
 import { crc32 } from "node:zlib";
 import { constants as bufferConstants } from "node:buffer";
-import { open, rename, unlink } from "node:fs/promises";
+import { readSync } from "node:fs";
+import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { assert } from "../base/assert.js";
+import type { JuteSource } from "../protocol/jute-reader.js";
 import { ensureDir, fsyncDir, listDir, readAt, writeAt } from "./fs-util.js";
 import {
   assertZxid,
@@ -134,6 +136,95 @@ export async function readSnapshot(file: string, zxid: bigint): Promise<Snapshot
     return { ok: true, zxid, bytes };
   } finally {
     await fh.close();
+  }
+}
+
+/** A snapshot body is read this many bytes at a time (more when one record is larger). */
+const bodyWindowBytes = 1024 * 1024;
+
+/**
+ * A snapshot's body, read a window at a time as a JuteReader consumes it and CRC'd on the way, so a large
+ * snapshot is never in memory whole (the read of a 200 MB file into a fresh buffer costs more than its
+ * decoding's first pass over it). Whatever is decoded must be dropped unless `finish()` says the CRC matched.
+ */
+export class SnapshotBody implements JuteSource {
+  /** A plain Uint8Array, not a Buffer: a reader's slice() of it must copy (Buffer's slice is a view). */
+  private window: Uint8Array;
+  private position: number;
+  private crc: number;
+
+  private constructor(
+    private readonly fh: FileHandle,
+    header: Buffer,
+    private readonly bodyEnd: number,
+    private readonly expectedCrc: number,
+    private readonly windowBytes: number,
+  ) {
+    this.window = new Uint8Array(windowBytes);
+    this.position = header.length;
+    this.crc = crc32(header);
+  }
+
+  /**
+   * Opens `file` and checks its header and trailer; the body is read later, by refill(), `windowBytes` at a
+   * time (more when one record is larger).
+   */
+  static async open(
+    file: string,
+    zxid: bigint,
+    windowBytes = bodyWindowBytes,
+  ): Promise<{ ok: true; body: SnapshotBody } | { ok: false; why: string }> {
+    const fh = await open(file, "r");
+    let body: SnapshotBody | null = null;
+    try {
+      const size = (await fh.stat()).size;
+      if (size < snapshotHeaderBytes + snapshotTrailerBytes)
+        return { ok: false, why: `too short (${size} bytes)` };
+      const header = Buffer.alloc(snapshotHeaderBytes);
+      const trailer = Buffer.alloc(snapshotTrailerBytes);
+      if ((await readAt(fh, header, header.length, 0)) !== header.length)
+        return { ok: false, why: "short read" };
+      if ((await readAt(fh, trailer, trailer.length, size - trailer.length)) !== trailer.length)
+        return { ok: false, why: "short read" };
+      const why = checkFrame(header, trailer, size, zxid);
+      if (why !== null) return { ok: false, why };
+      body = new SnapshotBody(fh, header, size - snapshotTrailerBytes, trailer.readUInt32BE(8), windowBytes);
+      return { ok: true, body };
+    } finally {
+      if (body === null) await fh.close(); // else body.close() closes it
+    }
+  }
+
+  get pending(): number {
+    return this.bodyEnd - this.position;
+  }
+
+  refill(window: Uint8Array, from: number, end: number, n: number): Uint8Array {
+    const kept = end - from;
+    const size = Math.min(kept + this.pending, Math.max(n, this.windowBytes));
+    const unread = window.subarray(from, end);
+    if (size > this.window.length) this.window = new Uint8Array(size);
+    this.window.set(unread, 0); // TypedArray set copies correctly when both share a buffer
+    let filled = kept;
+    while (filled < size) {
+      const got = readSync(this.fh.fd, this.window, filled, size - filled, this.position);
+      if (got === 0) throw new Error(`snapshot shrank while being read (at offset ${this.position})`);
+      this.crc = crc32(this.window.subarray(filled, filled + got), this.crc);
+      filled += got;
+      this.position += got;
+    }
+    return this.window.subarray(0, filled);
+  }
+
+  /** Reads what is left unread and checks the CRC over the whole body: null if it matches, else why. */
+  finish(): string | null {
+    let window: Uint8Array = this.window.subarray(0, 0);
+    while (this.pending > 0) window = this.refill(window, window.length, window.length, 1);
+    return this.crc === this.expectedCrc ? null : "CRC mismatch";
+  }
+
+  close(): Promise<void> {
+    return this.fh.close();
   }
 }
 

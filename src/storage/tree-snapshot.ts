@@ -8,6 +8,8 @@ import { DataTree, type NodeRecord, type SessionRecord, type StatPersisted } fro
 import type { SnapshotHead, SnapshotView, VisitNode } from "../tree/snapshot-view.js";
 import { assert } from "../base/assert.js";
 import { CorruptLogError, DecodeError } from "../base/errors.js";
+import { snapshotHeaderBytes } from "./format.js";
+import { SnapshotBody } from "./snapshot.js";
 
 /**
  * 3: nodes in any order (a snapshot written from a SnapshotView while txns apply); 2 added each session's
@@ -171,9 +173,47 @@ function statReader(r: JuteReader): () => StatPersisted {
   });
 }
 
+/** What follows a node's data in a snapshot: its ACL list index (an int), then its stat (6 longs, 3 ints). */
+const nodeTailBytes = 4 + 6 * 8 + 3 * 4;
+
 /** Rebuilds a tree from a snapshot payload; a payload that does not decode is corruption of `file`. */
 export function deserializeTree(bytes: Uint8Array, file: string): DataTree {
-  const r = new JuteReader(bytes);
+  return decodeTree(new JuteReader(bytes), file);
+}
+
+/**
+ * Rebuilds the tree in snapshot file `file` (named for `zxid`), reading it a window at a time. A file whose
+ * frame or CRC is wrong is not ok (the caller tries an older one); a payload that does not decode although
+ * its CRC matches is corruption of `file` (thrown, offset in the file).
+ */
+export async function loadTreeSnapshot(
+  file: string,
+  zxid: bigint,
+  windowBytes?: number,
+): Promise<{ ok: true; tree: DataTree } | { ok: false; why: string }> {
+  const opened = await SnapshotBody.open(file, zxid, windowBytes);
+  if (!opened.ok) return opened;
+  const body = opened.body;
+  try {
+    const r = new JuteReader(new Uint8Array(0), 0, 0, body);
+    let tree: DataTree;
+    try {
+      tree = decodeTree(r, file, snapshotHeaderBytes);
+    } catch (e) {
+      // Bytes that do not decode are corruption only if they are what was written.
+      const why = body.finish();
+      if (why !== null) return { ok: false, why };
+      throw e;
+    }
+    const why = body.finish();
+    return why === null ? { ok: true, tree } : { ok: false, why };
+  } finally {
+    await body.close();
+  }
+}
+
+/** Errors name `file` and the offset in it: the reader's plus `offsetInFile` (where its input starts). */
+function decodeTree(r: JuteReader, file: string, offsetInFile = 0): DataTree {
   try {
     const version = r.readInt();
     if (version < 1 || version > payloadVersion)
@@ -206,7 +246,7 @@ export function deserializeTree(bytes: Uint8Array, file: string): DataTree {
         if (path === null) return;
         // A view into the payload: the tree copies it. Null stays null (ZooKeeper returns null for a node
         // created without data).
-        const data = r.readBufferView();
+        const data = r.readBufferView(nodeTailBytes);
         const index = r.readInt();
         const acl = acls[index];
         if (acl === undefined)
@@ -218,7 +258,7 @@ export function deserializeTree(bytes: Uint8Array, file: string): DataTree {
     if (r.remaining() !== 0) throw new DecodeError(`${r.remaining()} bytes after the last node`);
     return tree;
   } catch (e) {
-    if (e instanceof DecodeError) throw new CorruptLogError(file, r.offset, e.message);
+    if (e instanceof DecodeError) throw new CorruptLogError(file, offsetInFile + r.offset, e.message);
     throw e;
   }
 }

@@ -870,8 +870,9 @@ export class DataTree {
     const early: [string, NodeRecord][] = [];
     const load = (path: string, rec: NodeRecord): void => {
       if (tree.tryLoadNode(path, rec)) return;
-      // The record may be the decoder's scratch: keep a copy (its data stays valid until restore returns).
-      early.push([path, { data: rec.data, acl: rec.acl, stat: copyStat(rec.stat), kind: rec.kind }]);
+      // The record and its data may be the decoder's scratch (a window it reads on into): keep copies.
+      const data = rec.data === null ? null : rec.data.slice();
+      early.push([path, { data, acl: rec.acl, stat: copyStat(rec.stat), kind: rec.kind }]);
     };
     const nodes = snapshot.nodes;
     if (typeof nodes === "function") nodes(load);
