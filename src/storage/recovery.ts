@@ -5,7 +5,7 @@ import { zxidHex } from "../base/zxid.js";
 import { listDir } from "./fs-util.js";
 import { parseLogFileName, recordPayloadBytesMaxDefault, versionDirName, zxidFollows } from "./format.js";
 import { scanSegment } from "./segment-scan.js";
-import { listSnapshots, loadNewestValidSnapshot } from "./snapshot.js";
+import { loadNewest, loadNewestValidSnapshot } from "./snapshot.js";
 import { loadTreeSnapshot } from "./tree-snapshot.js";
 import type { DataTree } from "../tree/data-tree.js";
 
@@ -91,16 +91,8 @@ export async function recoverTree(
   dataLogDir: string,
   opts: RecoverOptions = {},
 ): Promise<RecoveredTree> {
-  const skipped: { file: string; why: string }[] = [];
-  let snapshot: RecoveredTree["snapshot"] = null;
-  for (const { zxid, file } of await listSnapshots(dataDir)) {
-    const loaded = await loadTreeSnapshot(file, zxid);
-    if (loaded.ok) {
-      snapshot = { zxid, tree: loaded.tree, file };
-      break;
-    }
-    skipped.push({ file, why: loaded.why });
-  }
+  const { loaded, skipped } = await loadNewest(dataDir, loadTreeSnapshot);
+  const snapshot = loaded && { zxid: loaded.zxid, tree: loaded.tree, file: loaded.file };
   return {
     snapshot,
     skippedSnapshots: skipped,

@@ -177,17 +177,9 @@ export class SnapshotBody implements JuteSource {
     const fh = await open(file, "r");
     let body: SnapshotBody | null = null;
     try {
-      const size = (await fh.stat()).size;
-      if (size < snapshotHeaderBytes + snapshotTrailerBytes)
-        return { ok: false, why: `too short (${size} bytes)` };
-      const header = Buffer.alloc(snapshotHeaderBytes);
-      const trailer = Buffer.alloc(snapshotTrailerBytes);
-      if ((await readAt(fh, header, header.length, 0)) !== header.length)
-        return { ok: false, why: "short read" };
-      if ((await readAt(fh, trailer, trailer.length, size - trailer.length)) !== trailer.length)
-        return { ok: false, why: "short read" };
-      const why = checkFrame(header, trailer, size, zxid);
-      if (why !== null) return { ok: false, why };
+      const frame = await readFrame(fh, zxid);
+      if (typeof frame === "string") return { ok: false, why: frame };
+      const { header, trailer, size } = frame;
       body = new SnapshotBody(fh, header, size - snapshotTrailerBytes, trailer.readUInt32BE(8), windowBytes);
       return { ok: true, body };
     } finally {
@@ -235,16 +227,25 @@ export class SnapshotBody implements JuteSource {
 export async function snapshotLooksComplete(file: string, zxid: bigint): Promise<boolean> {
   const fh = await open(file, "r");
   try {
-    const size = (await fh.stat()).size;
-    if (size < snapshotHeaderBytes + snapshotTrailerBytes) return false;
-    const header = Buffer.alloc(snapshotHeaderBytes);
-    const trailer = Buffer.alloc(snapshotTrailerBytes);
-    if ((await readAt(fh, header, header.length, 0)) !== header.length) return false;
-    if ((await readAt(fh, trailer, trailer.length, size - trailer.length)) !== trailer.length) return false;
-    return checkFrame(header, trailer, size, zxid) === null;
+    return typeof (await readFrame(fh, zxid)) !== "string";
   } finally {
     await fh.close();
   }
+}
+
+/** Reads only a snapshot file's header and trailer and checks them: the frame, or why it is not one. */
+async function readFrame(
+  fh: FileHandle,
+  zxid: bigint,
+): Promise<{ header: Buffer; trailer: Buffer; size: number } | string> {
+  const size = (await fh.stat()).size;
+  if (size < snapshotHeaderBytes + snapshotTrailerBytes) return `too short (${size} bytes)`;
+  const header = Buffer.alloc(snapshotHeaderBytes);
+  const trailer = Buffer.alloc(snapshotTrailerBytes);
+  if ((await readAt(fh, header, header.length, 0)) !== header.length) return "short read";
+  if ((await readAt(fh, trailer, trailer.length, size - trailer.length)) !== trailer.length)
+    return "short read";
+  return checkFrame(header, trailer, size, zxid) ?? { header, trailer, size };
 }
 
 function checkFrame(header: Buffer, trailer: Buffer, size: number, zxid: bigint): string | null {
@@ -270,26 +271,34 @@ export async function loadNewestValidSnapshot(
   dataDir: string,
   validate?: (bytes: Uint8Array) => boolean,
 ): Promise<LoadedSnapshot> {
+  const { loaded, skipped } = await loadNewest(dataDir, async (file, zxid) => {
+    const read = await readSnapshot(file, zxid);
+    if (!read.ok || validate === undefined) return read;
+    try {
+      return validate(read.bytes) ? read : { ok: false, why: "rejected by validateSnapshot" };
+    } catch (e) {
+      return { ok: false, why: `validateSnapshot threw: ${(e as Error).message}` };
+    }
+  });
+  return { snapshot: loaded && { zxid: loaded.zxid, bytes: loaded.bytes, file: loaded.file }, skipped };
+}
+
+/**
+ * Tries the snapshots in `dataDir` newest first with `load` until one loads (FileSnap.deserialize): what it
+ * loaded with that snapshot's file, and the newer ones passed over with why.
+ */
+export async function loadNewest<T extends { ok: true }>(
+  dataDir: string,
+  load: (file: string, zxid: bigint) => Promise<T | { ok: false; why: string }>,
+): Promise<{
+  loaded: (T & { file: string; zxid: bigint }) | null;
+  skipped: { file: string; why: string }[];
+}> {
   const skipped: { file: string; why: string }[] = [];
   for (const { zxid, file } of await listSnapshots(dataDir)) {
-    const read = await readSnapshot(file, zxid);
-    if (!read.ok) {
-      skipped.push({ file, why: read.why });
-      continue;
-    }
-    if (validate !== undefined) {
-      let why: string | null = null;
-      try {
-        if (!validate(read.bytes)) why = "rejected by validateSnapshot";
-      } catch (e) {
-        why = `validateSnapshot threw: ${(e as Error).message}`;
-      }
-      if (why !== null) {
-        skipped.push({ file, why });
-        continue;
-      }
-    }
-    return { snapshot: { zxid, bytes: read.bytes, file }, skipped };
+    const r = await load(file, zxid);
+    if (r.ok) return { loaded: { ...r, file, zxid }, skipped };
+    skipped.push({ file, why: r.why });
   }
-  return { snapshot: null, skipped };
+  return { loaded: null, skipped };
 }
